@@ -1,0 +1,35 @@
+using System.Collections.Immutable;
+
+namespace Floodgate.Batches;
+
+/// <summary>What to process: items, the processor that handles each one, and the limits it runs under.</summary>
+[GenerateSerializer, Immutable, Alias("Floodgate.BatchSpec")]
+public sealed record BatchSpec
+{
+    /// <summary>The items, each one JSON value as text (a string item is <c>"\"word\""</c>).</summary>
+    [Id(0)] public required IReadOnlyList<string> Items { get; init; }
+
+    /// <summary>Name of the processor registered on the silo (<c>echo</c>, <c>delay</c>, <c>openai-chat</c>, …).</summary>
+    [Id(1)] public string Processor { get; init; } = FloodgateDefaults.ProcessorName;
+
+    /// <summary>Options for the processor (never secrets: credentials live in silo configuration).</summary>
+    [Id(2)] public IReadOnlyDictionary<string, string> ProcessorOptions { get; init; } = ImmutableDictionary<string, string>.Empty;
+
+    /// <summary>The global limiter every upstream call of this batch is admitted by.</summary>
+    [Id(3)] public string Limiter { get; init; } = FloodgateDefaults.LimiterName;
+
+    /// <summary>At most this many items of the batch in flight.</summary>
+    [Id(4)] public int LocalLimit { get; init; } = FloodgateDefaults.LocalLimit;
+
+    /// <summary>An explicit global limit for <see cref="Limiter"/>; the first explicit configuration of a limiter wins.</summary>
+    [Id(5)] public int? GlobalLimit { get; init; }
+
+    /// <summary>The shared circuit breaker to consult; null uses the limiter name.</summary>
+    [Id(6)] public string? Breaker { get; init; }
+
+    /// <summary>Submitting twice with the same key returns the same batch.</summary>
+    [Id(7)] public string? IdempotencyKey { get; init; }
+
+    /// <summary>The breaker name in force: <see cref="Breaker"/> or the limiter name.</summary>
+    public string EffectiveBreaker => string.IsNullOrEmpty(Breaker) ? Limiter : Breaker;
+}

@@ -1,0 +1,36 @@
+namespace Floodgate.Limiting;
+
+/// <summary>
+/// The single permit authority for one upstream account (key: limiter name, e.g. <c>replicate:acct-42</c>).
+/// Grants are leases with a time-to-live; waiters are served FIFO per holder and round-robin across holders.
+/// </summary>
+[Alias("Floodgate.IGlobalLimiterGrain")]
+public interface IGlobalLimiterGrain : IGrainWithStringKey
+{
+    /// <summary>
+    /// Asks for an explicit concurrency limit. The first explicit configuration wins over silo configuration and the
+    /// default; a later, different request keeps the existing limit and gets a warning back.
+    /// </summary>
+    [Alias("Configure")]
+    Task<LimiterConfiguration> ConfigureAsync(int maxConcurrency);
+
+    /// <summary>Waits (up to the request's timeout) for permits and returns a lease, or a failure with a retry hint.</summary>
+    [Alias("Acquire")]
+    Task<AcquireResult> AcquireAsync(AcquireRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Extends a lease by its TTL. Returns null when the lease is unknown or already expired.</summary>
+    [Alias("Renew")]
+    Task<Lease?> RenewAsync(string leaseId);
+
+    /// <summary>Returns a lease's permits. Idempotent: returns false when the lease is unknown or already gone.</summary>
+    [Alias("Release")]
+    Task<bool> ReleaseAsync(string leaseId);
+
+    /// <summary>Changes limits live. Lowering never revokes held leases; it withholds grants until in-use drops.</summary>
+    [Alias("SetLimits")]
+    Task<LimiterStatus> SetLimitsAsync(LimiterLimits limits);
+
+    /// <summary>Returns a snapshot of the limiter.</summary>
+    [Alias("GetStatus")]
+    Task<LimiterStatus> GetStatusAsync();
+}

@@ -1,0 +1,47 @@
+namespace Floodgate.Validation;
+
+/// <summary>Rules for the names callers choose: limiters, breakers, processors, batch ids, holders.</summary>
+public static class Names
+{
+    /// <summary>
+    /// Returns a problem description when <paramref name="value"/> is not a usable name, else null.
+    /// Names are 1..200 characters of letters, digits and <c>-_.:@</c> (so <c>replicate:acct-42</c> works);
+    /// '/' is reserved because item grain keys are <c>{batchId}/{position}</c>.
+    /// </summary>
+    public static string? Check(string what, string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return $"{what} must not be empty.";
+        }
+
+        if (value.Length > FloodgateDefaults.MaxNameLength)
+        {
+            return $"{what} must be at most {FloodgateDefaults.MaxNameLength} characters (got {value.Length}).";
+        }
+
+        foreach (var c in value)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':' or '@'))
+            {
+                return $"{what} '{Shorten(value)}' may contain only letters, digits and - _ . : @.";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Throws <see cref="FloodgateValidationException"/> when <paramref name="value"/> is not a usable name.</summary>
+    public static string Require(string what, string? value)
+    {
+        var problem = Check(what, value);
+        if (problem is not null)
+        {
+            throw new FloodgateValidationException(problem);
+        }
+
+        return value!;
+    }
+
+    private static string Shorten(string value) => value.Length <= 40 ? value : value[..40] + "…";
+}
