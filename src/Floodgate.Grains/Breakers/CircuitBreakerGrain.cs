@@ -1,0 +1,49 @@
+using Floodgate.Breakers;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Floodgate.Grains.Breakers;
+
+/// <summary>
+/// One circuit per upstream, shared by every silo: an item on any silo asks here before calling the upstream and
+/// reports back after. State is in memory; losing it (silo crash) closes the circuit, which is the safe default for
+/// availability — the global limiter, not the breaker, protects the account's limit.
+/// </summary>
+internal sealed partial class CircuitBreakerGrain(
+    IOptions<CircuitBreakerOptions> options,
+    TimeProvider time,
+    ILogger<CircuitBreakerGrain> logger) : Grain, ICircuitBreakerGrain
+{
+    private CircuitBreakerCore _core = null!;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _core = new CircuitBreakerCore(this.GetPrimaryKeyString(), options.Value, time);
+        return Task.CompletedTask;
+    }
+
+    public Task<BreakerDecision> TryPassAsync() => Task.FromResult(_core.TryPass());
+
+    public Task ReportAsync(CallResult result, bool wasProbe)
+    {
+        var before = _core.State;
+        _core.Report(result, wasProbe);
+        if (_core.State != before)
+        {
+            LogStateChanged(this.GetPrimaryKeyString(), before, _core.State, _core.ConsecutiveFailures);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<CircuitStatus> GetStatusAsync() => Task.FromResult(_core.Snapshot());
+
+    public Task<CircuitStatus> ResetAsync()
+    {
+        _core.Close();
+        return Task.FromResult(_core.Snapshot());
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Circuit {Breaker}: {From} -> {To} after {Failures} consecutive failure(s)")]
+    private partial void LogStateChanged(string breaker, CircuitState from, CircuitState to, int failures);
+}

@@ -1,0 +1,62 @@
+using Floodgate.Grains.Batches;
+using Floodgate.Grains.Breakers;
+using Floodgate.Grains.Items;
+using Floodgate.Grains.Limiting;
+using Floodgate.Grains.Processors;
+using Floodgate.Grains.Processors.OpenAiChat;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Floodgate.Grains.Hosting;
+
+/// <summary>Registers Floodgate's grains' services, options and built-in processors in a silo.</summary>
+public static class FloodgateSiloExtensions
+{
+    /// <summary>
+    /// Adds Floodgate to a silo: options bound from <paramref name="configuration"/> (sections <c>Floodgate:*</c>) and
+    /// validated at start, the processor registry with <c>echo</c>, <c>delay</c> and <c>openai-chat</c>, and the item
+    /// pipelines. Register more processors with <see cref="AddItemProcessor{T}"/>.
+    /// </summary>
+    public static ISiloBuilder AddFloodgate(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        silo.Services.AddFloodgateGrainServices(configuration);
+        return silo;
+    }
+
+    /// <summary>The service registrations behind <see cref="AddFloodgate"/>.</summary>
+    public static IServiceCollection AddFloodgateGrainServices(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddValidatedOptions<LimiterOptions, LimiterOptionsValidator>(configuration, LimiterOptions.SectionName);
+        services.AddValidatedOptions<CircuitBreakerOptions, CircuitBreakerOptionsValidator>(configuration, CircuitBreakerOptions.SectionName);
+        services.AddValidatedOptions<ItemProcessingOptions, ItemProcessingOptionsValidator>(configuration, ItemProcessingOptions.SectionName);
+        services.AddValidatedOptions<BatchOptions, BatchOptionsValidator>(configuration, BatchOptions.SectionName);
+        services.AddValidatedOptions<OpenAiChatOptions, OpenAiChatOptionsValidator>(configuration, OpenAiChatOptions.SectionName);
+
+        services.AddHttpClient(OpenAiChatProcessor.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
+        services.AddItemProcessor<EchoProcessor>();
+        services.AddItemProcessor<DelayProcessor>();
+        services.AddItemProcessor<OpenAiChatProcessor>();
+        services.TryAddSingleton<ProcessorRegistry>();
+        services.TryAddSingleton<ItemPipelines>();
+        return services;
+    }
+
+    /// <summary>Registers a custom processor; batches pick it by its <see cref="IItemProcessor.Name"/>.</summary>
+    public static IServiceCollection AddItemProcessor<T>(this IServiceCollection services)
+        where T : class, IItemProcessor
+    {
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IItemProcessor, T>());
+        return services;
+    }
+
+    private static void AddValidatedOptions<TOptions, TValidator>(this IServiceCollection services, IConfiguration configuration, string section)
+        where TOptions : class
+        where TValidator : class, IValidateOptions<TOptions>
+    {
+        services.AddOptions<TOptions>().Bind(configuration.GetSection(section)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TOptions>, TValidator>());
+    }
+}

@@ -1,0 +1,172 @@
+using System.Text.Json;
+using Floodgate.Batches;
+using Floodgate.Breakers;
+using Floodgate.Grains.Processors;
+using Floodgate.Items;
+using Floodgate.Limiting;
+using Microsoft.Extensions.Logging;
+using Polly;
+
+namespace Floodgate.Grains.Items;
+
+/// <summary>
+/// Processes one item: for each attempt, ask the shared breaker (an open circuit holds no permit) → acquire a global
+/// lease → call the processor under the attempt timeout → report to the breaker → release the lease; retries and the
+/// total timeout come from <see cref="ItemPipelines"/>. The single outcome goes to the batch.
+/// <see cref="StartAsync"/> returns at once so the batch never waits on an item (no call cycle batch ↔ item).
+/// </summary>
+internal sealed partial class ItemGrain(
+    ProcessorRegistry processors,
+    ItemPipelines pipelines,
+    TimeProvider time,
+    ILogger<ItemGrain> logger) : Grain, IItemGrain
+{
+    private ItemWork? _work;
+    private CancellationTokenSource? _cancellation;
+
+    public Task StartAsync(ItemWork work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        if (_work is not null)
+        {
+            // A repeated start (batch recovering after a crash) must not run the item twice in this activation.
+            return Task.CompletedTask;
+        }
+
+        _work = work;
+        _cancellation = new CancellationTokenSource();
+        _ = RunAsync(work, _cancellation.Token);
+        return Task.CompletedTask;
+    }
+
+    public Task CancelAsync()
+    {
+        _cancellation?.Cancel();
+        return Task.CompletedTask;
+    }
+
+    private async Task RunAsync(ItemWork work, CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        var counters = new AttemptCounters();
+        ItemOutcome outcome;
+        try
+        {
+            outcome = await ProcessAsync(work, counters, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            outcome = ItemOutcome.Cancelled(work.Position, counters.Attempts);
+        }
+        catch (Exception ex)
+        {
+            outcome = ItemOutcome.Failed(work.Position, ItemFailures.Describe(ex, pipelines.Options.AttemptTimeout), counters.Attempts);
+            LogItemFailed(work.BatchId, work.Position, counters.Attempts, outcome.Error);
+        }
+
+        var report = new ItemReport(outcome, counters.Retries, counters.RateLimitHits, counters.BreakerRejections, time.GetElapsedTime(started));
+        try
+        {
+            var batch = GrainFactory.GetGrain<IBatchGrain>(work.BatchId);
+            await pipelines.Reporting.ExecuteAsync(async _ => await batch.ReportOutcomeAsync(report), CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            // The batch re-dispatches items without an outcome when it recovers, so the item is not lost.
+            LogReportFailed(ex, work.BatchId, work.Position);
+        }
+        finally
+        {
+            _cancellation?.Dispose();
+            _cancellation = null;
+            DeactivateOnIdle();
+        }
+    }
+
+    private async Task<ItemOutcome> ProcessAsync(ItemWork work, AttemptCounters counters, CancellationToken cancellationToken)
+    {
+        if (!processors.TryGet(work.Processor, out var processor))
+        {
+            return ItemOutcome.Failed(work.Position, processors.CheckKnown(work.Processor)!, 0);
+        }
+
+        using var item = JsonDocument.Parse(work.ItemJson);
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(AttemptCounters.Key, counters);
+        try
+        {
+            var result = await pipelines.Item.ExecuteAsync(
+                static async (ctx, state) => await state.Self.AttemptAsync(state.Work, state.Processor, state.Item, state.Counters, ctx.CancellationToken),
+                context,
+                (Self: this, Work: work, Processor: processor, Item: item.RootElement, Counters: counters));
+            return ItemOutcome.Succeeded(work.Position, result.GetRawText(), counters.Attempts);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    private async Task<JsonElement> AttemptAsync(
+        ItemWork work, IItemProcessor processor, JsonElement item, AttemptCounters counters, CancellationToken cancellationToken)
+    {
+        var breaker = GrainFactory.GetGrain<ICircuitBreakerGrain>(work.Breaker);
+        var decision = await breaker.TryPassAsync();
+        if (!decision.Allowed)
+        {
+            counters.BreakerRejections++;
+            throw new CircuitOpenException(work.Breaker, decision.RetryAfter);
+        }
+
+        var limiter = GrainFactory.GetGrain<IGlobalLimiterGrain>(work.Limiter);
+        var breakerResult = CallResult.Ignored;
+        var reported = false;
+        try
+        {
+            var grant = await limiter.AcquireAsync(new AcquireRequest(work.BatchId, 1, pipelines.Options.AcquireTimeout), cancellationToken);
+            if (grant.Lease is not { } lease)
+            {
+                throw new PermitUnavailableException(grant.Reason ?? $"No permit of '{work.Limiter}' was granted.");
+            }
+
+            try
+            {
+                counters.Attempts++;
+                var context = new ItemContext(work.BatchId, work.Position, counters.Attempts, work.ProcessorOptions);
+                var result = await pipelines.Attempt.ExecuteAsync(
+                    async ct => await processor.ProcessAsync(context, item, ct),
+                    cancellationToken);
+                breakerResult = CallResult.Success;
+                return result;
+            }
+            catch (Exception ex)
+            {
+                breakerResult = ItemFailures.ForBreaker(ex);
+                if (ex is UpstreamException { IsRateLimited: true })
+                {
+                    counters.RateLimitHits++;
+                }
+
+                throw;
+            }
+            finally
+            {
+                reported = true;
+                await breaker.ReportAsync(breakerResult, decision.IsProbe);
+                await limiter.ReleaseAsync(lease.LeaseId);
+            }
+        }
+        catch when (!reported && decision.IsProbe)
+        {
+            // The probe never reached the upstream: hand the probe slot back so another caller can probe.
+            await breaker.ReportAsync(CallResult.Ignored, wasProbe: true);
+            throw;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Item {BatchId}/{Position} failed after {Attempts} attempt(s): {Error}")]
+    private partial void LogItemFailed(string batchId, int position, int attempts, string? error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Item {BatchId}/{Position} could not report its outcome")]
+    private partial void LogReportFailed(Exception ex, string batchId, int position);
+}

@@ -1,0 +1,89 @@
+using Floodgate.Grains.Limiting;
+using Microsoft.Extensions.Options;
+
+namespace Floodgate.Grains.Items;
+
+/// <summary>Defaults for item processing in one place (seed 003: 3 retries, 1 s base delay).</summary>
+public static class ItemProcessingConstants
+{
+    public static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan TotalTimeout = TimeSpan.FromMinutes(15);
+    public const int MaxRetryAttempts = 3;
+    public static readonly TimeSpan BaseDelay = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan MaxRetryAfter = TimeSpan.FromSeconds(120);
+}
+
+/// <summary>How items are processed (section <c>Floodgate:Items</c>): the Polly pipeline and permit waiting.</summary>
+public sealed class ItemProcessingOptions
+{
+    public const string SectionName = "Floodgate:Items";
+
+    /// <summary>Timeout of one upstream call. Must be shorter than the lease TTL, so a call never outlives its permit.</summary>
+    public TimeSpan AttemptTimeout { get; set; } = ItemProcessingConstants.AttemptTimeout;
+
+    /// <summary>Timeout of the whole item: permit waits, attempts and backoff delays.</summary>
+    public TimeSpan TotalTimeout { get; set; } = ItemProcessingConstants.TotalTimeout;
+
+    /// <summary>Retries after the first attempt for transient failures (429, 5xx, timeouts, open circuit).</summary>
+    public int MaxRetryAttempts { get; set; } = ItemProcessingConstants.MaxRetryAttempts;
+
+    /// <summary>First backoff delay; doubles each retry.</summary>
+    public TimeSpan BaseDelay { get; set; } = ItemProcessingConstants.BaseDelay;
+
+    /// <summary>Largest backoff delay.</summary>
+    public TimeSpan MaxDelay { get; set; } = ItemProcessingConstants.MaxDelay;
+
+    /// <summary>Largest wait honoured from an upstream Retry-After or an open circuit.</summary>
+    public TimeSpan MaxRetryAfter { get; set; } = ItemProcessingConstants.MaxRetryAfter;
+
+    /// <summary>Randomise backoff delays so retries of many items do not arrive together.</summary>
+    public bool UseJitter { get; set; } = true;
+
+    /// <summary>How long one attempt waits for a global permit.</summary>
+    public TimeSpan AcquireTimeout { get; set; } = FloodgateDefaults.AcquireTimeout;
+}
+
+internal sealed class ItemProcessingOptionsValidator(IOptions<LimiterOptions> limiterOptions) : IValidateOptions<ItemProcessingOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ItemProcessingOptions o)
+    {
+        var section = ItemProcessingOptions.SectionName;
+        var errors = new List<string>();
+        if (o.AttemptTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"{section}:AttemptTimeout must be positive (got {o.AttemptTimeout}).");
+        }
+        else if (o.AttemptTimeout >= limiterOptions.Value.DefaultLeaseTtl)
+        {
+            errors.Add($"{section}:AttemptTimeout ({o.AttemptTimeout}) must be shorter than {LimiterOptions.SectionName}:DefaultLeaseTtl ({limiterOptions.Value.DefaultLeaseTtl}).");
+        }
+
+        if (o.TotalTimeout < o.AttemptTimeout)
+        {
+            errors.Add($"{section}:TotalTimeout must be at least AttemptTimeout (got {o.TotalTimeout}).");
+        }
+
+        if (o.MaxRetryAttempts is < 0 or > 100)
+        {
+            errors.Add($"{section}:MaxRetryAttempts must be between 0 and 100 (got {o.MaxRetryAttempts}).");
+        }
+
+        if (o.BaseDelay <= TimeSpan.Zero || o.MaxDelay < o.BaseDelay)
+        {
+            errors.Add($"{section}: BaseDelay must be positive and MaxDelay at least BaseDelay.");
+        }
+
+        if (o.MaxRetryAfter <= TimeSpan.Zero)
+        {
+            errors.Add($"{section}:MaxRetryAfter must be positive.");
+        }
+
+        if (o.AcquireTimeout <= TimeSpan.Zero || o.AcquireTimeout > limiterOptions.Value.MaxWaitTimeout)
+        {
+            errors.Add($"{section}:AcquireTimeout must be positive and at most {LimiterOptions.SectionName}:MaxWaitTimeout.");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

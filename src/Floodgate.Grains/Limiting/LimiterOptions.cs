@@ -1,0 +1,89 @@
+using Floodgate.Validation;
+using Microsoft.Extensions.Options;
+
+namespace Floodgate.Grains.Limiting;
+
+/// <summary>Silo configuration of global limiters (section <c>Floodgate:Limiters</c>).</summary>
+public sealed class LimiterOptions
+{
+    public const string SectionName = "Floodgate:Limiters";
+
+    /// <summary>Concurrency of a limiter that neither a caller nor <see cref="Limits"/> configures.</summary>
+    public int DefaultMaxConcurrency { get; set; } = FloodgateDefaults.MaxConcurrency;
+
+    /// <summary>Per-limiter concurrency from configuration, e.g. <c>Floodgate__Limiters__Limits__replicate:acct-42=80</c>.</summary>
+    public Dictionary<string, int> Limits { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Lease TTL when the caller does not ask for one.</summary>
+    public TimeSpan DefaultLeaseTtl { get; set; } = FloodgateDefaults.LeaseTtl;
+
+    /// <summary>Shortest TTL a caller may ask for.</summary>
+    public TimeSpan MinLeaseTtl { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Longest TTL a caller may ask for.</summary>
+    public TimeSpan MaxLeaseTtl { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Longest time a caller may wait in the queue.</summary>
+    public TimeSpan MaxWaitTimeout { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How often expired leases are swept.</summary>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Wait hint returned with a timed-out acquire.</summary>
+    public TimeSpan RetryAfterHint { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The limit from configuration for <paramref name="limiter"/>, or null when only the default applies.</summary>
+    public int? ConfiguredLimitFor(string limiter) => Limits.TryGetValue(limiter, out var limit) ? limit : null;
+}
+
+internal sealed class LimiterOptionsValidator : IValidateOptions<LimiterOptions>
+{
+    public ValidateOptionsResult Validate(string? name, LimiterOptions o)
+    {
+        var errors = new List<string>();
+        if (o.DefaultMaxConcurrency is <= 0 or > FloodgateDefaults.MaxConcurrencyLimit)
+        {
+            errors.Add($"{LimiterOptions.SectionName}:DefaultMaxConcurrency must be between 1 and {FloodgateDefaults.MaxConcurrencyLimit} (got {o.DefaultMaxConcurrency}).");
+        }
+
+        foreach (var (limiter, limit) in o.Limits)
+        {
+            if (Names.Check("Limiter name", limiter) is { } problem)
+            {
+                errors.Add($"{LimiterOptions.SectionName}:Limits: {problem}");
+            }
+
+            if (limit is <= 0 or > FloodgateDefaults.MaxConcurrencyLimit)
+            {
+                errors.Add($"{LimiterOptions.SectionName}:Limits:{limiter} must be between 1 and {FloodgateDefaults.MaxConcurrencyLimit} (got {limit}).");
+            }
+        }
+
+        if (o.MinLeaseTtl <= TimeSpan.Zero || o.MinLeaseTtl > o.MaxLeaseTtl)
+        {
+            errors.Add($"{LimiterOptions.SectionName}: MinLeaseTtl must be positive and not above MaxLeaseTtl.");
+        }
+
+        if (o.DefaultLeaseTtl < o.MinLeaseTtl || o.DefaultLeaseTtl > o.MaxLeaseTtl)
+        {
+            errors.Add($"{LimiterOptions.SectionName}:DefaultLeaseTtl must be between MinLeaseTtl and MaxLeaseTtl (got {o.DefaultLeaseTtl}).");
+        }
+
+        if (o.MaxWaitTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"{LimiterOptions.SectionName}:MaxWaitTimeout must be positive.");
+        }
+
+        if (o.SweepInterval <= TimeSpan.Zero || o.SweepInterval > o.MinLeaseTtl)
+        {
+            errors.Add($"{LimiterOptions.SectionName}:SweepInterval must be positive and not above MinLeaseTtl (got {o.SweepInterval}).");
+        }
+
+        if (o.RetryAfterHint <= TimeSpan.Zero)
+        {
+            errors.Add($"{LimiterOptions.SectionName}:RetryAfterHint must be positive.");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
