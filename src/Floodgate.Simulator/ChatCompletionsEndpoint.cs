@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.Extensions.Primitives;
 
@@ -30,6 +31,9 @@ internal sealed class ChatCompletionsEndpoint
     internal static readonly JsonSerializerOptions SnakeCaseJson = new(JsonSerializerDefaults.Web)
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+
+        // Keep quotes and angle brackets readable in messages; the body is always served as application/json.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     private const string InvalidRequestType = "invalid_request_error";

@@ -22,7 +22,7 @@ internal static class SimulatorApp
         options.ThrowIfInvalid(nameof(options));
 
         // Quiet by default: framework categories only at Warning unless configuration says otherwise.
-        foreach (string category in (string[])["Microsoft", "System"])
+        foreach (string category in new[] { "Microsoft", "System" })
         {
             if (builder.Configuration[$"Logging:LogLevel:{category}"] is null)
             {

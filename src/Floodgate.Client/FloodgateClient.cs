@@ -1,0 +1,97 @@
+using Floodgate.Batches;
+using Floodgate.Breakers;
+using Floodgate.Client.Batches;
+using Floodgate.Client.Leases;
+using Floodgate.Limiting;
+using Floodgate.Validation;
+using Microsoft.Extensions.Options;
+
+namespace Floodgate.Client;
+
+/// <summary>The SDK over any <see cref="IGrainFactory"/>: an Orleans client in another service, or a silo itself.</summary>
+public sealed class FloodgateClient : IFloodgateClient
+{
+    private readonly IGrainFactory _grains;
+    private readonly FloodgateClientOptions _options;
+    private readonly TimeProvider _time;
+
+    /// <summary>Creates the client; <paramref name="options"/> are validated here.</summary>
+    public FloodgateClient(IGrainFactory grains, IOptions<FloodgateClientOptions> options, TimeProvider? time = null)
+    {
+        _grains = grains;
+        _options = options.Value;
+        _time = time ?? TimeProvider.System;
+        var errors = _options.Validate();
+        if (errors.Count > 0)
+        {
+            throw new FloodgateValidationException(errors);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<BatchHandle> SubmitBatchAsync(BatchSpec spec, string? batchId = null, CancellationToken cancellationToken = default)
+    {
+        var errors = new List<string>(BatchSpecValidator.Validate(spec));
+        if (batchId is not null && Names.Check("Batch id", batchId) is { } problem)
+        {
+            errors.Add(problem);
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new FloodgateValidationException(errors);
+        }
+
+        var id = batchId ?? BatchIds.New(spec.IdempotencyKey);
+        var progress = await _grains.GetGrain<IBatchGrain>(id).SubmitAsync(spec).WaitAsync(cancellationToken);
+        return new BatchHandle(id, _grains, _options, _time, progress);
+    }
+
+    /// <inheritdoc />
+    public BatchHandle GetBatch(string batchId) =>
+        new(Names.Require("Batch id", batchId), _grains, _options, _time, initial: null);
+
+    /// <inheritdoc />
+    public async Task<LimiterLease> AcquireAsync(string limiter, int weight = 1, TimeSpan? waitTimeout = null, CancellationToken cancellationToken = default)
+    {
+        Names.Require("Limiter name", limiter);
+        if (weight < 1)
+        {
+            throw new FloodgateValidationException($"Weight must be at least 1 (got {weight}).");
+        }
+
+        var wait = waitTimeout ?? FloodgateDefaults.AcquireTimeout;
+        if (wait < TimeSpan.Zero)
+        {
+            throw new FloodgateValidationException($"Wait timeout must not be negative (got {wait}).");
+        }
+
+        var grain = _grains.GetGrain<IGlobalLimiterGrain>(limiter);
+        var result = await grain.AcquireAsync(new AcquireRequest(_options.ClientId, weight, wait, _options.LeaseTtl), cancellationToken);
+        return result.Lease is { } lease
+            ? new LimiterLease(grain, lease, _time)
+            : throw new LeaseUnavailableException(limiter, result.Reason ?? "No permit was granted.", result.RetryAfter);
+    }
+
+    /// <inheritdoc />
+    public Task<LimiterStatus> GetLimiterStatusAsync(string limiter, CancellationToken cancellationToken = default) =>
+        _grains.GetGrain<IGlobalLimiterGrain>(Names.Require("Limiter name", limiter)).GetStatusAsync().WaitAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public Task<LimiterStatus> SetLimitsAsync(string limiter, LimiterLimits limits, CancellationToken cancellationToken = default)
+    {
+        Names.Require("Limiter name", limiter);
+        ArgumentNullException.ThrowIfNull(limits);
+        if (limits.MaxConcurrency is <= 0 or > FloodgateDefaults.MaxConcurrencyLimit)
+        {
+            throw new FloodgateValidationException(
+                $"Max concurrency must be between 1 and {FloodgateDefaults.MaxConcurrencyLimit} (got {limits.MaxConcurrency}).");
+        }
+
+        return _grains.GetGrain<IGlobalLimiterGrain>(limiter).SetLimitsAsync(limits).WaitAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<CircuitStatus> GetBreakerStatusAsync(string breaker, CancellationToken cancellationToken = default) =>
+        _grains.GetGrain<ICircuitBreakerGrain>(Names.Require("Breaker name", breaker)).GetStatusAsync().WaitAsync(cancellationToken);
+}

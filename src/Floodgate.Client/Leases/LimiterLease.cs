@@ -1,0 +1,87 @@
+using Floodgate.Limiting;
+
+namespace Floodgate.Client.Leases;
+
+/// <summary>
+/// Permits held on a global limiter for work done outside Floodgate. Renews itself at a third of its TTL until
+/// disposed; disposing releases it exactly once. If renewal fails the lease expires on the silo within its TTL.
+/// </summary>
+public sealed class LimiterLease : IAsyncDisposable
+{
+    private readonly IGlobalLimiterGrain _limiter;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _renewal;
+    private int _released;
+
+    internal LimiterLease(IGlobalLimiterGrain limiter, Lease lease, TimeProvider time)
+    {
+        _limiter = limiter;
+        Lease = lease;
+        _renewal = RenewAsync(time, _stop.Token);
+    }
+
+    /// <summary>The lease as last granted or renewed.</summary>
+    public Lease Lease { get; private set; }
+
+    /// <summary>False once the silo said the lease is gone (expired or released elsewhere).</summary>
+    public bool IsHeld { get; private set; } = true;
+
+    /// <summary>Releases the permits now.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _released, 1) == 1)
+        {
+            return;
+        }
+
+        await _stop.CancelAsync();
+        await _renewal;
+        _stop.Dispose();
+        if (IsHeld)
+        {
+            await _limiter.ReleaseAsync(Lease.LeaseId);
+            IsHeld = false;
+        }
+    }
+
+    private async Task RenewAsync(TimeProvider time, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(Lease.Ttl / 3, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                try
+                {
+                    if (await _limiter.RenewAsync(Lease.LeaseId) is { } renewed)
+                    {
+                        Lease = renewed;
+                    }
+                    else
+                    {
+                        IsHeld = false;
+                        return;
+                    }
+                }
+                catch (Exception) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // A failed renewal (silo failover) is retried at the next tick; the TTL covers two misses.
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+}
+
+/// <summary>No permit became free within the wait timeout.</summary>
+public sealed class LeaseUnavailableException(string limiter, string reason, TimeSpan? retryAfter)
+    : Exception($"No lease on '{limiter}': {reason}")
+{
+    /// <summary>The limiter asked.</summary>
+    public string Limiter { get; } = limiter;
+
+    /// <summary>A hint of when to try again.</summary>
+    public TimeSpan? RetryAfter { get; } = retryAfter;
+}
