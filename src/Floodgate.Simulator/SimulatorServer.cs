@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration.Memory;
 
 namespace Floodgate.Simulator;
 
@@ -80,8 +81,18 @@ public sealed class SimulatorServer : IAsyncDisposable
         });
 
         // Isolate the embedded server from the host process's configuration (appsettings.json, ASPNETCORE_* variables,
-        // Kestrel endpoints, logging levels): only the arguments of this method matter.
-        builder.Configuration.Sources.Clear();
+        // Kestrel endpoints, logging levels): only the arguments of this method matter. The in-memory sources hold the
+        // host settings given above and take the settings made below.
+        IList<IConfigurationSource> sources = builder.Configuration.Sources;
+        for (int i = sources.Count - 1; i >= 0; i--)
+        {
+            if (sources[i] is not MemoryConfigurationSource)
+            {
+                sources.RemoveAt(i);
+            }
+        }
+
+        builder.Configuration.AddInMemoryCollection();
         builder.WebHost.UseUrls(url);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = StopTimeout);

@@ -30,8 +30,8 @@ public sealed class ChatCompletionsTests
 
         JsonElement usage = body.GetProperty("usage");
         Assert.Equal(3 + 4, usage.GetProperty("prompt_tokens").GetInt32()); // system + user words
-        Assert.Equal(8, usage.GetProperty("completion_tokens").GetInt32());
-        Assert.Equal(15, usage.GetProperty("total_tokens").GetInt32());
+        Assert.Equal(7, usage.GetProperty("completion_tokens").GetInt32());
+        Assert.Equal(14, usage.GetProperty("total_tokens").GetInt32());
 
         Assert.Equal(new SimulatorStats(1, 1, 0, 0, 0, 0, 0, 1), sim.Server.GetStats());
     }

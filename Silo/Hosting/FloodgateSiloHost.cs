@@ -1,0 +1,85 @@
+using System.Net;
+using Floodgate.Client.Hosting;
+using Floodgate.Grains.Hosting;
+using Floodgate.Silo.Health;
+using Floodgate.Validation;
+using Orleans.Configuration;
+using Orleans.Dashboard;
+using StackExchange.Redis;
+
+namespace Floodgate.Silo.Hosting;
+
+/// <summary>Builds the silo web host: Orleans + Floodgate grains + dashboard + HTTP endpoints. Shared by <c>run</c> and <c>demo</c>.</summary>
+public static class FloodgateSiloHost
+{
+    /// <summary>
+    /// Creates the host. Configuration: appsettings.json, environment (<c>Floodgate__Silo__GatewayPort=30001</c>), command line,
+    /// then <paramref name="overrides"/> (used by the demo and tests). Throws <see cref="FloodgateValidationException"/>
+    /// for invalid silo options before anything starts.
+    /// </summary>
+    public static WebApplication Build(string[] args, IDictionary<string, string?>? overrides = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        if (overrides is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(overrides);
+        }
+
+        var silo = builder.Configuration.GetSection(SiloOptions.SectionName).Get<SiloOptions>() ?? new SiloOptions();
+        var errors = silo.Validate();
+        if (errors.Count > 0)
+        {
+            throw new FloodgateValidationException(errors);
+        }
+
+        builder.UseOrleans(orleans =>
+        {
+            orleans.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = silo.ClusterId;
+                o.ServiceId = silo.ServiceId;
+            });
+            if (silo.Clustering == ClusteringMode.Redis)
+            {
+                var redis = ConfigurationOptions.Parse(silo.RedisConnectionString!);
+                orleans.UseRedisClustering(o => o.ConfigurationOptions = redis);
+                orleans.AddRedisGrainStorageAsDefault(o => o.ConfigurationOptions = redis);
+                orleans.UseRedisReminderService(o => o.ConfigurationOptions = redis);
+                orleans.ConfigureEndpoints(
+                    silo.AdvertisedIp is null ? IPAddress.Loopback : IPAddress.Parse(silo.AdvertisedIp),
+                    silo.SiloPort,
+                    silo.GatewayPort,
+                    listenOnAnyHostAddress: silo.AdvertisedIp is not null);
+            }
+            else
+            {
+                orleans.UseLocalhostClustering(silo.SiloPort, silo.GatewayPort, serviceId: silo.ServiceId, clusterId: silo.ClusterId);
+                orleans.AddMemoryGrainStorageAsDefault();
+                orleans.UseInMemoryReminderService();
+            }
+
+            if (silo.Dashboard)
+            {
+                orleans.AddDashboard();
+            }
+
+            orleans.AddFloodgate(builder.Configuration);
+        });
+
+        builder.Services.AddFloodgateClient();
+        builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
+
+        var app = builder.Build();
+        app.MapFloodgateHealth();
+        if (silo.Dashboard)
+        {
+            app.MapOrleansDashboard(routePrefix: "/dashboard");
+        }
+
+        return app;
+    }
+}

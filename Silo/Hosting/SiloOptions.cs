@@ -1,0 +1,85 @@
+using Floodgate.Validation;
+
+namespace Floodgate.Silo.Hosting;
+
+/// <summary>How the silo joins a cluster (section <c>Floodgate:Silo</c>).</summary>
+public sealed class SiloOptions
+{
+    public const string SectionName = "Floodgate:Silo";
+
+    /// <summary><c>Localhost</c> (one machine, in-memory storage; the default) or <c>Redis</c> (several hosts).</summary>
+    public ClusteringMode Clustering { get; set; } = ClusteringMode.Localhost;
+
+    /// <summary>Redis connection string for clustering, grain storage and reminders when <see cref="Clustering"/> is Redis.</summary>
+    public string? RedisConnectionString { get; set; }
+
+    /// <summary>Silo-to-silo port.</summary>
+    public int SiloPort { get; set; } = 11111;
+
+    /// <summary>Port clients (SDK, CLI) connect to.</summary>
+    public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>Address other silos and clients reach this silo at (Redis mode); default: loopback.</summary>
+    public string? AdvertisedIp { get; set; }
+
+    /// <summary>Cluster id; silos and clients of one cluster share it.</summary>
+    public string ClusterId { get; set; } = "floodgate";
+
+    /// <summary>Service id; stable across deployments (storage is keyed by it).</summary>
+    public string ServiceId { get; set; } = "floodgate";
+
+    /// <summary>Serve the Orleans dashboard at <c>/dashboard</c>.</summary>
+    public bool Dashboard { get; set; } = true;
+
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (!Enum.IsDefined(Clustering))
+        {
+            errors.Add($"{SectionName}:Clustering must be Localhost or Redis.");
+        }
+
+        if (Clustering == ClusteringMode.Redis && string.IsNullOrWhiteSpace(RedisConnectionString))
+        {
+            errors.Add($"{SectionName}:RedisConnectionString is required when Clustering is Redis.");
+        }
+
+        if (SiloPort is < 1 or > 65535)
+        {
+            errors.Add($"{SectionName}:SiloPort must be a TCP port (1-65535), got {SiloPort}.");
+        }
+
+        if (GatewayPort is < 1 or > 65535)
+        {
+            errors.Add($"{SectionName}:GatewayPort must be a TCP port (1-65535), got {GatewayPort}.");
+        }
+
+        if (SiloPort == GatewayPort)
+        {
+            errors.Add($"{SectionName}:SiloPort and GatewayPort must differ.");
+        }
+
+        if (AdvertisedIp is not null && !System.Net.IPAddress.TryParse(AdvertisedIp, out _))
+        {
+            errors.Add($"{SectionName}:AdvertisedIp must be an IP address, got '{AdvertisedIp}'.");
+        }
+
+        if (Names.Check("ClusterId", ClusterId) is { } clusterProblem)
+        {
+            errors.Add($"{SectionName}: {clusterProblem}");
+        }
+
+        if (Names.Check("ServiceId", ServiceId) is { } serviceProblem)
+        {
+            errors.Add($"{SectionName}: {serviceProblem}");
+        }
+
+        return errors;
+    }
+}
+
+public enum ClusteringMode
+{
+    Localhost = 0,
+    Redis = 1,
+}
