@@ -1,3 +1,5 @@
+using System.Text.Json;
+using Floodgate.Batches;
 using Floodgate.Client.Formatting;
 using Spectre.Console;
 
@@ -18,7 +20,7 @@ internal static class DemoPrinter
             console.MarkupLine($"[bold]{Markup.Escape(batch.Name)}[/]: {Markup.Escape(ProgressText.Describe(batch.Progress))}, p95 {ProgressText.Format(batch.Progress.P95Latency)}");
             foreach (var outcome in batch.Outcomes.Take(3))
             {
-                console.MarkupLine($"  [grey]#{outcome.Position}[/] {Markup.Escape(Shorten(outcome.Result ?? outcome.Error ?? string.Empty))}");
+                console.MarkupLine($"  [grey]#{outcome.Position}[/] {Markup.Escape(Shorten(Display(outcome)))}");
             }
         }
 
@@ -37,6 +39,22 @@ internal static class DemoPrinter
                 console.MarkupLine($"[red]FAILED:[/] {Markup.Escape(failure)}");
             }
         }
+    }
+
+    /// <summary>A chat result shows its content; anything else its JSON or error.</summary>
+    private static string Display(ItemOutcome outcome)
+    {
+        if (outcome.Result is null)
+        {
+            return outcome.Error ?? string.Empty;
+        }
+
+        using var document = JsonDocument.Parse(outcome.Result);
+        return document.RootElement.ValueKind == JsonValueKind.Object
+               && document.RootElement.TryGetProperty("content", out var content)
+               && content.ValueKind == JsonValueKind.String
+            ? content.GetString()!
+            : outcome.Result;
     }
 
     private static string Shorten(string text) => text.Length <= 110 ? text : text[..110] + "…";
