@@ -23,6 +23,7 @@ internal sealed partial class ItemGrain(
 {
     private ItemWork? _work;
     private CancellationTokenSource? _cancellation;
+    private TaskScheduler _activationScheduler = TaskScheduler.Default;
 
     public Task StartAsync(ItemWork work)
     {
@@ -34,6 +35,7 @@ internal sealed partial class ItemGrain(
         }
 
         _work = work;
+        _activationScheduler = TaskScheduler.Current;
         _cancellation = new CancellationTokenSource();
         _ = RunAsync(work, _cancellation.Token);
         return Task.CompletedTask;
@@ -68,7 +70,7 @@ internal sealed partial class ItemGrain(
         try
         {
             var batch = GrainFactory.GetGrain<IBatchGrain>(work.BatchId);
-            await pipelines.Reporting.ExecuteAsync(async _ => await batch.ReportOutcomeAsync(report), CancellationToken.None);
+            await pipelines.Reporting.ExecuteAsync(async _ => await OnActivation(() => batch.ReportOutcomeAsync(report)), CancellationToken.None);
         }
         catch (Exception ex)
         {
@@ -96,7 +98,8 @@ internal sealed partial class ItemGrain(
         try
         {
             var result = await pipelines.Item.ExecuteAsync(
-                static async (ctx, state) => await state.Self.AttemptAsync(state.Work, state.Processor, state.Item, state.Counters, ctx.CancellationToken),
+                static async (ctx, state) => await state.Self.OnActivation(
+                    () => state.Self.AttemptAsync(state.Work, state.Processor, state.Item, state.Counters, ctx.CancellationToken)),
                 context,
                 (Self: this, Work: work, Processor: processor, Item: item.RootElement, Counters: counters));
             return ItemOutcome.Succeeded(work.Position, result.GetRawText(), counters.Attempts);
@@ -163,6 +166,16 @@ internal sealed partial class ItemGrain(
             throw;
         }
     }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on this activation's scheduler. Polly resumes after its delays on pool threads, and grain
+    /// services (GrainFactory, grain calls as this grain) may only be used on the activation's own scheduler.
+    /// </summary>
+    private Task<T> OnActivation<T>(Func<Task<T>> work) =>
+        Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.None, _activationScheduler).Unwrap();
+
+    private Task OnActivation(Func<Task> work) =>
+        Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.None, _activationScheduler).Unwrap();
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Item {BatchId}/{Position} failed after {Attempts} attempt(s): {Error}")]
     private partial void LogItemFailed(string batchId, int position, int attempts, string? error);

@@ -229,22 +229,15 @@ internal sealed class PermitLedger(string name, TimeProvider time)
     /// <summary>The order in which waiters would be granted if permits were plentiful.</summary>
     public IReadOnlyList<WaiterStatus> WaitersInGrantOrder()
     {
+        var queues = _rotation.Select(h => _waitersByHolder[h].ToArray()).ToList();
         var result = new List<WaiterStatus>(Waiting);
-        var cursors = _rotation.Select(h => _waitersByHolder[h].GetEnumerator()).ToList();
-        var position = 0;
-        while (cursors.Count > 0)
+        for (var round = 0; result.Count < Waiting; round++)
         {
-            for (var i = 0; i < cursors.Count;)
+            foreach (var queue in queues)
             {
-                var cursor = cursors[i];
-                if (cursor.MoveNext())
+                if (round < queue.Length)
                 {
-                    result.Add(new WaiterStatus(cursor.Current.Holder, position++, cursor.Current.Weight));
-                    i++;
-                }
-                else
-                {
-                    cursors.RemoveAt(i);
+                    result.Add(new WaiterStatus(queue[round].Holder, result.Count, queue[round].Weight));
                 }
             }
         }

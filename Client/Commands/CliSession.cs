@@ -1,0 +1,20 @@
+using System.CommandLine;
+using Floodgate.Cli.Connection;
+using Floodgate.Cli.Output;
+using Floodgate.Client;
+
+namespace Floodgate.Cli.Commands;
+
+/// <summary>What every command shares for one run: where to write, how to connect, and the clock.</summary>
+internal sealed class CliSession(GlobalOptions globals, IFloodgateClientProvider clients, Terminal terminal, TimeProvider time)
+{
+    /// <summary>Where output goes.</summary>
+    public Terminal Terminal { get; } = terminal;
+
+    /// <summary>The clock (throttling of plain progress lines).</summary>
+    public TimeProvider Time { get; } = time;
+
+    /// <summary>Connects to the cluster named by the global options. Call only once the input is known to be valid.</summary>
+    public Task<IFloodgateClient> ConnectAsync(ParseResult parseResult, CancellationToken cancellationToken) =>
+        clients.ConnectAsync(globals.Read(parseResult), cancellationToken);
+}

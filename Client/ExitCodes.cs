@@ -1,0 +1,23 @@
+namespace Floodgate.Cli;
+
+/// <summary>The process exit codes of <c>floodgate</c>; scripts rely on them, so they never change meaning.</summary>
+internal static class ExitCodes
+{
+    /// <summary>The command did what was asked (a watched batch completed, even if some items failed).</summary>
+    public const int Ok = 0;
+
+    /// <summary>A watched or awaited batch ended Cancelled, or the command failed for an unexpected reason.</summary>
+    public const int Failed = 1;
+
+    /// <summary>Bad input or usage: unknown option, unreadable file, invalid batch spec, malformed gateway. Nothing was created.</summary>
+    public const int BadInput = 2;
+
+    /// <summary>The cluster could not be reached (no gateway answered, or the connection was lost).</summary>
+    public const int Unreachable = 3;
+
+    /// <summary>The named batch (or other resource) does not exist.</summary>
+    public const int NotFound = 4;
+
+    /// <summary>Interrupted with Ctrl+C (128 + SIGINT). A running batch keeps running on the cluster.</summary>
+    public const int Interrupted = 130;
+}

@@ -1,0 +1,65 @@
+using Floodgate.Batches;
+using Floodgate.Breakers;
+using Floodgate.Client;
+using Floodgate.Client.Batches;
+using Floodgate.Client.Leases;
+using Floodgate.Limiting;
+using Floodgate.Validation;
+
+namespace Floodgate.Cli.Tests.Fakes;
+
+/// <summary>An SDK client over in-memory batches and limiters; batch handles are the SDK's own, over fake grains.</summary>
+internal sealed class FakeFloodgateClient : IFloodgateClient
+{
+    private readonly FakeGrainFactory _grains;
+
+    public FakeFloodgateClient()
+    {
+        _grains = new FakeGrainFactory(key => Batches.TryGetValue(key, out var batch) ? batch : FakeBatchGrain.Missing(key));
+    }
+
+    public Dictionary<string, FakeBatchGrain> Batches { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, LimiterStatus> Limiters { get; } = new(StringComparer.Ordinal);
+
+    public List<(string Limiter, LimiterLimits Limits)> LimitChanges { get; } = [];
+
+    /// <summary>Options that make watching instant: no pause between progress polls.</summary>
+    public FloodgateClientOptions Options { get; } = new() { WatchInterval = TimeSpan.Zero, ResultPageSize = 2 };
+
+    public FakeBatchGrain AddBatch(string id, params BatchProgress[] snapshots)
+    {
+        var batch = new FakeBatchGrain(id);
+        batch.Snapshots.AddRange(snapshots);
+        Batches[id] = batch;
+        return batch;
+    }
+
+    public async Task<BatchHandle> SubmitBatchAsync(BatchSpec spec, string? batchId = null, CancellationToken cancellationToken = default)
+    {
+        var id = batchId ?? "b-submitted";
+        var progress = await Batches[id].SubmitAsync(spec);
+        return new BatchHandle(id, _grains, Options, TimeProvider.System, progress);
+    }
+
+    public BatchHandle GetBatch(string batchId) => new(batchId, _grains, Options, TimeProvider.System, initial: null);
+
+    public Task<LimiterLease> AcquireAsync(string limiter, int weight = 1, TimeSpan? waitTimeout = null, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException();
+
+    public Task<LimiterStatus> GetLimiterStatusAsync(string limiter, CancellationToken cancellationToken = default) =>
+        Limiters.TryGetValue(limiter, out var status)
+            ? Task.FromResult(status)
+            : Task.FromException<LimiterStatus>(new FloodgateNotFoundException("limiter", limiter));
+
+    public Task<LimiterStatus> SetLimitsAsync(string limiter, LimiterLimits limits, CancellationToken cancellationToken = default)
+    {
+        LimitChanges.Add((limiter, limits));
+        var status = Limiters[limiter] with { MaxConcurrency = limits.MaxConcurrency, LimitSource = LimitSource.Admin };
+        Limiters[limiter] = status;
+        return Task.FromResult(status);
+    }
+
+    public Task<CircuitStatus> GetBreakerStatusAsync(string breaker, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException();
+}
