@@ -74,22 +74,51 @@ public sealed class FloodgateClient : IFloodgateClient
     }
 
     /// <inheritdoc />
+    public Task<AcquireResult> TryAcquireLeaseAsync(string limiter, AcquireRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return Limiter(limiter).AcquireAsync(request, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<Lease?> RenewLeaseAsync(string limiter, RenewRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return Limiter(limiter).RenewAsync(request).WaitAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<bool> ReleaseLeaseAsync(string limiter, string leaseId, CancellationToken cancellationToken = default) =>
+        Limiter(limiter).ReleaseAsync(leaseId).WaitAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public System.Threading.RateLimiting.RateLimiter GetRateLimiter(string limiter, RateLimiting.FloodgateRateLimiterOptions? options = null)
+    {
+        Names.Require("Limiter name", limiter);
+        var o = options ?? new RateLimiting.FloodgateRateLimiterOptions();
+        var errors = o.Validate();
+        if (errors.Count > 0)
+        {
+            throw new FloodgateValidationException(errors);
+        }
+
+        return new RateLimiting.FloodgateRateLimiter(Limiter(limiter), limiter, o, _options.ClientId, _options.LeaseTtl, _time);
+    }
+
+    /// <inheritdoc />
     public Task<LimiterStatus> GetLimiterStatusAsync(string limiter, CancellationToken cancellationToken = default) =>
-        _grains.GetGrain<IGlobalLimiterGrain>(Names.Require("Limiter name", limiter)).GetStatusAsync().WaitAsync(cancellationToken);
+        Limiter(limiter).GetStatusAsync().WaitAsync(cancellationToken);
 
     /// <inheritdoc />
     public Task<LimiterStatus> SetLimitsAsync(string limiter, LimiterLimits limits, CancellationToken cancellationToken = default)
     {
-        Names.Require("Limiter name", limiter);
-        ArgumentNullException.ThrowIfNull(limits);
-        if (limits.MaxConcurrency is <= 0 or > FloodgateDefaults.MaxConcurrencyLimit)
-        {
-            throw new FloodgateValidationException(
-                $"Max concurrency must be between 1 and {FloodgateDefaults.MaxConcurrencyLimit} (got {limits.MaxConcurrency}).");
-        }
-
-        return _grains.GetGrain<IGlobalLimiterGrain>(limiter).SetLimitsAsync(limits).WaitAsync(cancellationToken);
+        var grain = Limiter(limiter);
+        LimiterLimitsValidator.ThrowIfInvalid(limits);
+        return grain.SetLimitsAsync(limits).WaitAsync(cancellationToken);
     }
+
+    private IGlobalLimiterGrain Limiter(string limiter) =>
+        _grains.GetGrain<IGlobalLimiterGrain>(Names.Require("Limiter name", limiter));
 
     /// <inheritdoc />
     public Task<CircuitStatus> GetBreakerStatusAsync(string breaker, CancellationToken cancellationToken = default) =>

@@ -29,6 +29,24 @@ public interface IFloodgateClient
     /// </summary>
     Task<LimiterLease> AcquireAsync(string limiter, int weight = 1, TimeSpan? waitTimeout = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// One acquire without background renewal (for callers that manage the lease themselves, like the HTTP API):
+    /// a lease, or a failure with a retry hint.
+    /// </summary>
+    Task<AcquireResult> TryAcquireLeaseAsync(string limiter, AcquireRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Renews a lease; null when the limiter no longer knows it (it expired or was released).</summary>
+    Task<Lease?> RenewLeaseAsync(string limiter, RenewRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Releases a lease; false when the limiter no longer knows it. Idempotent.</summary>
+    Task<bool> ReleaseLeaseAsync(string limiter, string leaseId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// A <see cref="System.Threading.RateLimiting.RateLimiter"/> backed by the global limiter, for HttpClient resilience
+    /// pipelines, Polly and ASP.NET rate limiting. Each lease it grants is a global lease, renewed until disposed.
+    /// </summary>
+    System.Threading.RateLimiting.RateLimiter GetRateLimiter(string limiter, RateLimiting.FloodgateRateLimiterOptions? options = null);
+
     /// <summary>Returns a limiter's status.</summary>
     Task<LimiterStatus> GetLimiterStatusAsync(string limiter, CancellationToken cancellationToken = default);
 

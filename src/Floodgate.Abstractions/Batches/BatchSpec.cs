@@ -30,6 +30,22 @@ public sealed record BatchSpec
     /// <summary>Submitting twice with the same key returns the same batch.</summary>
     [Id(7)] public string? IdempotencyKey { get; init; }
 
+    /// <summary>
+    /// More limiters every upstream call must also be admitted by (nested admission: e.g. the account and one model,
+    /// or per-stage limits). All are acquired in one fixed global order and all are released.
+    /// </summary>
+    [Id(8)] public IReadOnlyList<string> AdditionalLimiters { get; init; } = [];
+
+    /// <summary>Priority class of the batch's permit requests.</summary>
+    [Id(9)] public Limiting.AcquirePriority Priority { get; init; } = Limiting.AcquirePriority.Normal;
+
+    /// <summary>How long one attempt waits for its permits; null uses the silo's <c>Items:AcquireTimeout</c>.</summary>
+    [Id(10)] public TimeSpan? PermitTimeout { get; init; }
+
+    /// <summary>Every limiter of the batch, in the global acquisition order (ordinal), without duplicates.</summary>
+    public IReadOnlyList<string> AllLimiters =>
+        AdditionalLimiters.Prepend(Limiter).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+
     /// <summary>The breaker name in force: <see cref="Breaker"/> or the limiter name.</summary>
     public string EffectiveBreaker => string.IsNullOrEmpty(Breaker) ? Limiter : Breaker;
 }

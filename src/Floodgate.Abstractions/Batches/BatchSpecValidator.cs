@@ -6,6 +6,9 @@ namespace Floodgate.Batches;
 /// <summary>The one set of rules a batch spec must meet, used by the SDK, the HTTP API, the CLI and the batch grain.</summary>
 public static class BatchSpecValidator
 {
+    /// <summary>Most additional limiters one batch may name.</summary>
+    public const int MaxAdditionalLimiters = 8;
+
     /// <summary>Returns every problem in <paramref name="spec"/>; empty when it is valid.</summary>
     public static IReadOnlyList<string> Validate(BatchSpec? spec)
     {
@@ -40,6 +43,33 @@ public static class BatchSpecValidator
         if (spec.Breaker is not null)
         {
             AddIfNotNull(errors, Names.Check("Breaker name", spec.Breaker));
+        }
+
+        if (spec.AdditionalLimiters is null)
+        {
+            errors.Add("Additional limiters must not be null.");
+        }
+        else
+        {
+            if (spec.AdditionalLimiters.Count > MaxAdditionalLimiters)
+            {
+                errors.Add($"A batch may name at most {MaxAdditionalLimiters} additional limiters (got {spec.AdditionalLimiters.Count}).");
+            }
+
+            foreach (var limiter in spec.AdditionalLimiters)
+            {
+                AddIfNotNull(errors, Names.Check("Additional limiter name", limiter));
+            }
+        }
+
+        if (!Enum.IsDefined(spec.Priority))
+        {
+            errors.Add($"Priority must be Low, Normal or High (got {(int)spec.Priority}).");
+        }
+
+        if (spec.PermitTimeout is { } permitTimeout && (permitTimeout <= TimeSpan.Zero || permitTimeout > TimeSpan.FromHours(1)))
+        {
+            errors.Add($"Permit timeout must be positive and at most one hour (got {permitTimeout}).");
         }
 
         if (spec.LocalLimit is <= 0 or > FloodgateDefaults.MaxLocalLimit)

@@ -8,8 +8,10 @@ public sealed record ItemWork(
     [property: Id(2)] string ItemJson,
     [property: Id(3)] string Processor,
     [property: Id(4)] IReadOnlyDictionary<string, string> ProcessorOptions,
-    [property: Id(5)] string Limiter,
-    [property: Id(6)] string Breaker)
+    [property: Id(5)] IReadOnlyList<string> Limiters,
+    [property: Id(6)] string Breaker,
+    [property: Id(7)] Limiting.AcquirePriority Priority,
+    [property: Id(8)] TimeSpan? PermitTimeout)
 {
     /// <summary>The key of the item grain that processes this item.</summary>
     public string ItemKey => ItemKeys.Format(BatchId, Position);

@@ -18,9 +18,12 @@ public interface IGlobalLimiterGrain : IGrainWithStringKey
     [Alias("Acquire")]
     Task<AcquireResult> AcquireAsync(AcquireRequest request, CancellationToken cancellationToken = default);
 
-    /// <summary>Extends a lease by its TTL. Returns null when the lease is unknown or already expired.</summary>
+    /// <summary>
+    /// Extends a lease by its TTL. Returns null when the lease is unknown or already expired — except during recovery
+    /// after an unclean loss, when a renewal naming its holder and weight re-adopts the lease.
+    /// </summary>
     [Alias("Renew")]
-    Task<Lease?> RenewAsync(string leaseId);
+    Task<Lease?> RenewAsync(RenewRequest request);
 
     /// <summary>Returns a lease's permits. Idempotent: returns false when the lease is unknown or already gone.</summary>
     [Alias("Release")]

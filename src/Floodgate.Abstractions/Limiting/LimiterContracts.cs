@@ -5,12 +5,42 @@ namespace Floodgate.Limiting;
 /// <param name="Weight">How many permits the lease takes (1 for one upstream call).</param>
 /// <param name="WaitTimeout">How long to wait in the queue before giving up; <see cref="TimeSpan.Zero"/> means do not wait.</param>
 /// <param name="LeaseTtl">How long the lease lives unless renewed; null uses the limiter's default.</param>
+/// <param name="Priority">Priority class: waiters of a higher class are granted first; within a class, round-robin across holders.</param>
 [GenerateSerializer, Immutable, Alias("Floodgate.AcquireRequest")]
 public sealed record AcquireRequest(
     [property: Id(0)] string Holder,
     [property: Id(1)] int Weight,
     [property: Id(2)] TimeSpan WaitTimeout,
-    [property: Id(3)] TimeSpan? LeaseTtl = null);
+    [property: Id(3)] TimeSpan? LeaseTtl = null,
+    [property: Id(4)] AcquirePriority Priority = AcquirePriority.Normal);
+
+/// <summary>Priority classes of waiters. Strict: a higher class is always served before a lower one.</summary>
+public enum AcquirePriority
+{
+    /// <summary>Background work; served when no normal or high waiter fits.</summary>
+    Low = -1,
+
+    /// <summary>The default.</summary>
+    Normal = 0,
+
+    /// <summary>Interactive work; served first.</summary>
+    High = 1,
+}
+
+/// <summary>
+/// A renewal. <see cref="Holder"/> and <see cref="Weight"/> let a limiter that lost its memory (silo crash) re-adopt a
+/// lease it granted before, during its recovery window.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("Floodgate.RenewRequest")]
+public sealed record RenewRequest(
+    [property: Id(0)] string LeaseId,
+    [property: Id(1)] string? Holder = null,
+    [property: Id(2)] int? Weight = null,
+    [property: Id(3)] TimeSpan? Ttl = null)
+{
+    /// <summary>The renewal of a lease as granted.</summary>
+    public static RenewRequest For(Lease lease) => new(lease.LeaseId, lease.Holder, lease.Weight, lease.Ttl);
+}
 
 /// <summary>A granted lease: permits held until released or until <see cref="ExpiresAt"/> passes without renewal.</summary>
 [GenerateSerializer, Immutable, Alias("Floodgate.Lease")]
@@ -33,25 +63,29 @@ public enum AcquireFailure
 
     /// <summary>The limiter is recovering from an unclean loss and grants nothing new for one lease TTL.</summary>
     Recovering = 2,
+
+    /// <summary>This activation of the limiter lost its claim to another activation and stopped granting; retry.</summary>
+    Fenced = 3,
 }
 
-/// <summary>The answer to an acquire: a lease, or a failure with a hint of when to try again.</summary>
+/// <summary>The answer to an acquire: a lease, or a failure with a hint of when to try again, and the permits left free.</summary>
 [GenerateSerializer, Immutable, Alias("Floodgate.AcquireResult")]
 public sealed record AcquireResult(
     [property: Id(0)] Lease? Lease,
     [property: Id(1)] AcquireFailure Failure,
     [property: Id(2)] string? Reason,
-    [property: Id(3)] TimeSpan? RetryAfter)
+    [property: Id(3)] TimeSpan? RetryAfter,
+    [property: Id(4)] int Available)
 {
     /// <summary>True when a lease was granted.</summary>
     public bool Granted => Lease is not null;
 
-    /// <summary>A successful result.</summary>
-    public static AcquireResult Success(Lease lease) => new(lease, AcquireFailure.None, null, null);
+    /// <summary>A successful result; <paramref name="available"/> is what remained free after the grant.</summary>
+    public static AcquireResult Success(Lease lease, int available) => new(lease, AcquireFailure.None, null, null, available);
 
     /// <summary>A failed result.</summary>
-    public static AcquireResult Fail(AcquireFailure failure, string reason, TimeSpan? retryAfter) =>
-        new(null, failure, reason, retryAfter);
+    public static AcquireResult Fail(AcquireFailure failure, string reason, TimeSpan? retryAfter, int available) =>
+        new(null, failure, reason, retryAfter, available);
 }
 
 /// <summary>Where a limiter's current concurrency limit came from (limit priority, seed 000).</summary>
@@ -72,8 +106,57 @@ public enum LimitSource
 
 /// <summary>Limits to apply to a limiter.</summary>
 /// <param name="MaxConcurrency">Permits that may be held at once.</param>
+/// <param name="RequestsPerMinute">The account's request rate; null means no rate budget.</param>
+/// <param name="RateSafetyFactor">Share of <paramref name="RequestsPerMinute"/> actually used (seed 003: 0.8); null uses the silo's.</param>
 [GenerateSerializer, Immutable, Alias("Floodgate.LimiterLimits")]
-public sealed record LimiterLimits([property: Id(0)] int MaxConcurrency);
+public sealed record LimiterLimits(
+    [property: Id(0)] int MaxConcurrency,
+    [property: Id(1)] int? RequestsPerMinute = null,
+    [property: Id(2)] double? RateSafetyFactor = null);
+
+/// <summary>The one set of rules for limits, used by the SDK, the HTTP API, the CLI and the limiter grain.</summary>
+public static class LimiterLimitsValidator
+{
+    /// <summary>Largest requests-per-minute budget accepted.</summary>
+    public const int MaxRequestsPerMinute = 10_000_000;
+
+    /// <summary>Returns every problem in <paramref name="limits"/>; empty when valid.</summary>
+    public static IReadOnlyList<string> Validate(LimiterLimits? limits)
+    {
+        if (limits is null)
+        {
+            return ["Limits are required."];
+        }
+
+        var errors = new List<string>();
+        if (limits.MaxConcurrency is <= 0 or > FloodgateDefaults.MaxConcurrencyLimit)
+        {
+            errors.Add($"Max concurrency must be between 1 and {FloodgateDefaults.MaxConcurrencyLimit} (got {limits.MaxConcurrency}).");
+        }
+
+        if (limits.RequestsPerMinute is { } rpm && rpm is <= 0 or > MaxRequestsPerMinute)
+        {
+            errors.Add($"Requests per minute must be between 1 and {MaxRequestsPerMinute} (got {rpm}).");
+        }
+
+        if (limits.RateSafetyFactor is { } factor && !(factor > 0 && factor <= 1))
+        {
+            errors.Add($"Rate safety factor must be above 0 and at most 1 (got {factor}).");
+        }
+
+        return errors;
+    }
+
+    /// <summary>Throws <see cref="Validation.FloodgateValidationException"/> when <paramref name="limits"/> are invalid.</summary>
+    public static void ThrowIfInvalid(LimiterLimits? limits)
+    {
+        var errors = Validate(limits);
+        if (errors.Count > 0)
+        {
+            throw new Validation.FloodgateValidationException(errors);
+        }
+    }
+}
 
 /// <summary>The outcome of asking a limiter to use an explicit limit.</summary>
 /// <param name="MaxConcurrency">The limit in force after the call.</param>
@@ -139,4 +222,28 @@ public sealed record LimiterStatus
 
     /// <summary>Queued callers in grant order.</summary>
     [Id(11)] public required IReadOnlyList<WaiterStatus> Waiters { get; init; }
+
+    /// <summary>The account's requests per minute, when a rate budget is set.</summary>
+    [Id(12)] public int? RequestsPerMinute { get; init; }
+
+    /// <summary>Share of <see cref="RequestsPerMinute"/> used.</summary>
+    [Id(13)] public double RateSafetyFactor { get; init; }
+
+    /// <summary>Grants allowed in any 60-second window (requests per minute × safety factor); null without a rate budget.</summary>
+    [Id(14)] public int? RateBudget { get; init; }
+
+    /// <summary>Grants still allowed in the current 60-second window; null without a rate budget.</summary>
+    [Id(15)] public int? RateAvailable { get; init; }
+
+    /// <summary>True while the limiter recovers from an unclean loss and grants nothing new.</summary>
+    [Id(16)] public bool Recovering { get; init; }
+
+    /// <summary>When recovery ends.</summary>
+    [Id(17)] public DateTimeOffset? RecoveringUntil { get; init; }
+
+    /// <summary>The activation's claim number; it grows each time the limiter is activated anew.</summary>
+    [Id(18)] public long Epoch { get; init; }
+
+    /// <summary>Leases re-adopted from holders after an unclean loss.</summary>
+    [Id(19)] public long Readopted { get; init; }
 }

@@ -42,6 +42,7 @@ internal sealed partial class BatchGrain(
     private TaskCompletionSource _changed = NewSignal();
     private ItemStatus[] _status = [];
     private AdaptiveLimit _limit = new(1, 1);
+    private IReadOnlyList<string> _limiters = [];
     private int _next;
     private int _inFlight;
     private int _pending;
@@ -247,7 +248,7 @@ internal sealed partial class BatchGrain(
             _status[position] = ItemStatus.InFlight;
             _pending--;
             _inFlight++;
-            var work = new ItemWork(BatchId, position, spec.Items[position], spec.Processor, spec.ProcessorOptions, spec.Limiter, spec.EffectiveBreaker);
+            var work = new ItemWork(BatchId, position, spec.Items[position], spec.Processor, spec.ProcessorOptions, _limiters, spec.EffectiveBreaker, spec.Priority, spec.PermitTimeout);
             try
             {
                 await GrainFactory.GetGrain<IItemGrain>(work.ItemKey).StartAsync(work);
@@ -348,6 +349,7 @@ internal sealed partial class BatchGrain(
         }
 
         _limit = new AdaptiveLimit(Spec.LocalLimit, _options.IncreaseAfterSuccesses);
+        _limiters = Spec.AllLimiters;
     }
 
     private void StartCheckpoints() =>

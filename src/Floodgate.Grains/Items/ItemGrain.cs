@@ -121,17 +121,12 @@ internal sealed partial class ItemGrain(
             throw new CircuitOpenException(work.Breaker, decision.RetryAfter);
         }
 
-        var limiter = GrainFactory.GetGrain<IGlobalLimiterGrain>(work.Limiter);
         var breakerResult = CallResult.Ignored;
         var reported = false;
         try
         {
-            var grant = await limiter.AcquireAsync(new AcquireRequest(work.BatchId, 1, pipelines.Options.AcquireTimeout), cancellationToken);
-            if (grant.Lease is not { } lease)
-            {
-                throw new PermitUnavailableException(grant.Reason ?? $"No permit of '{work.Limiter}' was granted.");
-            }
-
+            var permits = await HeldPermits.AcquireAsync(
+                GrainFactory, work, work.PermitTimeout ?? pipelines.Options.AcquireTimeout, time, cancellationToken);
             try
             {
                 counters.Attempts++;
@@ -156,7 +151,7 @@ internal sealed partial class ItemGrain(
             {
                 reported = true;
                 await breaker.ReportAsync(breakerResult, decision.IsProbe);
-                await limiter.ReleaseAsync(lease.LeaseId);
+                await permits.DisposeAsync();
             }
         }
         catch when (!reported && decision.IsProbe)

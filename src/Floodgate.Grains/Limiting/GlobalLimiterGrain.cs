@@ -84,7 +84,7 @@ internal sealed partial class GlobalLimiterGrain(
         _ledger.ExpireDue();
         if (_ledger.TryAcquire(request.Holder, request.Weight, ttl) is { } immediate)
         {
-            return AcquireResult.Success(immediate);
+            return AcquireResult.Success(immediate, Available);
         }
 
         if (request.WaitTimeout == TimeSpan.Zero)
@@ -95,12 +95,12 @@ internal sealed partial class GlobalLimiterGrain(
         var waiter = _ledger.Enqueue(request.Holder, request.Weight, ttl);
         try
         {
-            return AcquireResult.Success(await waiter.Task.WaitAsync(request.WaitTimeout, time, cancellationToken));
+            return AcquireResult.Success(await waiter.Task.WaitAsync(request.WaitTimeout, time, cancellationToken), Available);
         }
         catch (TimeoutException)
         {
             // Granted in the same turn the timeout fired: the caller gets the lease rather than a leak.
-            return _ledger.Abandon(waiter, timedOut: true) ? TimedOut() : AcquireResult.Success(await waiter.Task);
+            return _ledger.Abandon(waiter, timedOut: true) ? TimedOut() : AcquireResult.Success(await waiter.Task, Available);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -113,10 +113,11 @@ internal sealed partial class GlobalLimiterGrain(
         }
     }
 
-    public Task<Lease?> RenewAsync(string leaseId)
+    public Task<Lease?> RenewAsync(RenewRequest request)
     {
-        RequireLeaseId(leaseId);
-        return Task.FromResult(_ledger.Renew(leaseId));
+        ArgumentNullException.ThrowIfNull(request);
+        RequireLeaseId(request.LeaseId);
+        return Task.FromResult(_ledger.Renew(request.LeaseId));
     }
 
     public Task<bool> ReleaseAsync(string leaseId)
@@ -197,7 +198,10 @@ internal sealed partial class GlobalLimiterGrain(
     private AcquireResult TimedOut() => AcquireResult.Fail(
         AcquireFailure.Timeout,
         $"No permit of '{Name}' became free in time ({_ledger.InUse}/{_ledger.MaxConcurrency} in use, {_ledger.Waiting} waiting).",
-        _options.RetryAfterHint);
+        _options.RetryAfterHint,
+        Available);
+
+    private int Available => Math.Max(0, _ledger.MaxConcurrency - _ledger.InUse);
 
     private static void RequireLimit(int maxConcurrency)
     {

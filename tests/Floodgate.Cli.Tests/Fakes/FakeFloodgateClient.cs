@@ -47,6 +47,18 @@ internal sealed class FakeFloodgateClient : IFloodgateClient
     public Task<LimiterLease> AcquireAsync(string limiter, int weight = 1, TimeSpan? waitTimeout = null, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException();
 
+    public Task<AcquireResult> TryAcquireLeaseAsync(string limiter, AcquireRequest request, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException();
+
+    public Task<Lease?> RenewLeaseAsync(string limiter, RenewRequest request, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException();
+
+    public Task<bool> ReleaseLeaseAsync(string limiter, string leaseId, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException();
+
+    public System.Threading.RateLimiting.RateLimiter GetRateLimiter(string limiter, Floodgate.Client.RateLimiting.FloodgateRateLimiterOptions? options = null) =>
+        throw new NotSupportedException();
+
     public Task<LimiterStatus> GetLimiterStatusAsync(string limiter, CancellationToken cancellationToken = default) =>
         Limiters.TryGetValue(limiter, out var status)
             ? Task.FromResult(status)

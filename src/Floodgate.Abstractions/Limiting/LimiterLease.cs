@@ -1,10 +1,9 @@
-using Floodgate.Limiting;
-
-namespace Floodgate.Client.Leases;
+namespace Floodgate.Limiting;
 
 /// <summary>
-/// Permits held on a global limiter for work done outside Floodgate. Renews itself at a third of its TTL until
-/// disposed; disposing releases it exactly once. If renewal fails the lease expires on the silo within its TTL.
+/// Permits held on a global limiter. Renews itself at a third of its TTL until disposed; disposing releases it exactly
+/// once. If renewal fails the lease expires on the silo within its TTL. Used by the SDK for work done outside Floodgate
+/// and by item grains while they hold several limiters.
 /// </summary>
 public sealed class LimiterLease : IAsyncDisposable
 {
@@ -13,7 +12,8 @@ public sealed class LimiterLease : IAsyncDisposable
     private readonly Task _renewal;
     private int _released;
 
-    internal LimiterLease(IGlobalLimiterGrain limiter, Lease lease, TimeProvider time)
+    /// <summary>Starts keeping <paramref name="lease"/> alive.</summary>
+    public LimiterLease(IGlobalLimiterGrain limiter, Lease lease, TimeProvider time)
     {
         _limiter = limiter;
         Lease = lease;
@@ -53,7 +53,7 @@ public sealed class LimiterLease : IAsyncDisposable
             {
                 try
                 {
-                    if (await _limiter.RenewAsync(Lease.LeaseId) is { } renewed)
+                    if (await _limiter.RenewAsync(RenewRequest.For(Lease)) is { } renewed)
                     {
                         Lease = renewed;
                     }
@@ -73,15 +73,4 @@ public sealed class LimiterLease : IAsyncDisposable
         {
         }
     }
-}
-
-/// <summary>No permit became free within the wait timeout.</summary>
-public sealed class LeaseUnavailableException(string limiter, string reason, TimeSpan? retryAfter)
-    : Exception($"No lease on '{limiter}': {reason}")
-{
-    /// <summary>The limiter asked.</summary>
-    public string Limiter { get; } = limiter;
-
-    /// <summary>A hint of when to try again.</summary>
-    public TimeSpan? RetryAfter { get; } = retryAfter;
 }
