@@ -3,10 +3,11 @@ using Floodgate.Validation;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
+using Orleans.Storage;
 
 namespace Floodgate.Grains.Limiting;
 
-/// <summary>What a limiter keeps in storage: only its configuration (never leases, never secrets).</summary>
+/// <summary>What a limiter keeps in storage: its limits and its claim. Never leases, never secrets.</summary>
 [GenerateSerializer, Alias("Floodgate.LimiterRecord")]
 public sealed class LimiterRecord
 {
@@ -14,11 +15,29 @@ public sealed class LimiterRecord
     [Id(0)] public int? MaxConcurrency { get; set; }
 
     [Id(1)] public LimitSource Source { get; set; }
+
+    /// <summary>A requests-per-minute budget set by an administrator; null while configuration applies.</summary>
+    [Id(2)] public int? RequestsPerMinute { get; set; }
+
+    [Id(3)] public double? RateSafetyFactor { get; set; }
+
+    /// <summary>True from activation until a deactivation that held no permits: false means "shut down clean".</summary>
+    [Id(4)] public bool Active { get; set; }
+
+    /// <summary>Grows with each activation; the ETag-checked write of it is the activation's claim.</summary>
+    [Id(5)] public long Epoch { get; set; }
+
+    /// <summary>The longest lease TTL ever granted: how long a successor must wait before no old lease can be alive.</summary>
+    [Id(6)] public TimeSpan LongestTtl { get; set; }
 }
 
 /// <summary>
 /// The account-wide permit authority. Reentrant: a waiting <see cref="AcquireAsync"/> must not block the release that
-/// would wake it. All bookkeeping lives in <see cref="PermitLedger"/> and runs synchronously between awaits.
+/// would wake it. Bookkeeping lives in <see cref="PermitLedger"/> and runs synchronously between awaits.
+/// Crash safety: an activation that finds its predecessor did not shut down clean grants nothing new for one lease TTL
+/// (every lease the predecessor granted has then ended or been re-adopted through a renewal). Fencing: each activation
+/// claims an epoch with an ETag-checked write and re-confirms it every half TTL; a rejected write means another
+/// activation exists, so this one stops granting and deactivates.
 /// </summary>
 [Reentrant]
 internal sealed partial class GlobalLimiterGrain(
@@ -30,6 +49,8 @@ internal sealed partial class GlobalLimiterGrain(
     private readonly LimiterOptions _options = options.Value;
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private PermitLedger _ledger = null!;
+    private IGrainTimer? _wakeTimer;
+    private DateTimeOffset? _wakeAt;
 
     private string Name => this.GetPrimaryKeyString();
 
@@ -37,31 +58,51 @@ internal sealed partial class GlobalLimiterGrain(
         ? (_options.ConfiguredLimitFor(Name) is null ? LimitSource.Default : LimitSource.Configuration)
         : record.State.Source;
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _ledger = new PermitLedger(Name, time);
-        _ledger.SetMaxConcurrency(record.State.MaxConcurrency
-            ?? _options.ConfiguredLimitFor(Name)
-            ?? _options.DefaultMaxConcurrency);
+        _ledger.SetMaxConcurrency(record.State.MaxConcurrency ?? _options.ConfiguredLimitFor(Name) ?? _options.DefaultMaxConcurrency);
+        ApplyRate();
 
-        this.RegisterGrainTimer(
-            () =>
-            {
-                var expired = _ledger.ExpireDue();
-                if (expired > 0)
-                {
-                    LogLeasesExpired(Name, expired);
-                }
+        var uncleanLoss = record.State.Active;
+        record.State.Active = true;
+        record.State.Epoch++;
+        // The claim: if another activation wrote since we read, this throws and this activation never starts.
+        await record.WriteStateAsync(cancellationToken);
+        if (uncleanLoss)
+        {
+            var until = time.GetUtcNow() + record.State.LongestTtl;
+            _ledger.PauseUntil(until);
+            LogRecovering(Name, record.State.Epoch, until);
+        }
 
-                return Task.CompletedTask;
-            },
-            new GrainTimerCreationOptions { DueTime = _options.SweepInterval, Period = _options.SweepInterval, Interleave = true });
-        return Task.CompletedTask;
+        this.RegisterGrainTimer(SweepAsync, new GrainTimerCreationOptions { DueTime = _options.SweepInterval, Period = _options.SweepInterval, Interleave = true });
+        this.RegisterGrainTimer(ConfirmClaimAsync, new GrainTimerCreationOptions { DueTime = _options.ConfirmInterval, Period = _options.ConfirmInterval, Interleave = true });
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _ledger.ExpireDue();
+        if (_ledger.InUse > 0 || _ledger.Paused)
+        {
+            // Leases are still out (or we never finished recovering): the successor must recover too.
+            return;
+        }
+
+        record.State.Active = false;
+        try
+        {
+            await WriteRecordAsync();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogCleanMarkerFailed(ex, Name);
+        }
     }
 
     public async Task<LimiterConfiguration> ConfigureAsync(int maxConcurrency)
     {
-        RequireLimit(maxConcurrency);
+        LimiterLimitsValidator.ThrowIfInvalid(new LimiterLimits(maxConcurrency));
         if (record.State.MaxConcurrency is { } current)
         {
             if (current == maxConcurrency)
@@ -74,13 +115,23 @@ internal sealed partial class GlobalLimiterGrain(
             return new LimiterConfiguration(current, record.State.Source, warning);
         }
 
-        await ApplyAsync(maxConcurrency, LimitSource.Explicit);
+        record.State.MaxConcurrency = maxConcurrency;
+        record.State.Source = LimitSource.Explicit;
+        _ledger.SetMaxConcurrency(maxConcurrency);
+        await WriteRecordAsync();
         return new LimiterConfiguration(maxConcurrency, LimitSource.Explicit, null);
     }
 
     public async Task<AcquireResult> AcquireAsync(AcquireRequest request, CancellationToken cancellationToken = default)
     {
         var ttl = ValidateAcquire(request);
+        if (ttl > record.State.LongestTtl)
+        {
+            // Persist before granting: a successor must wait out the longest lease that may be alive.
+            record.State.LongestTtl = ttl;
+            await WriteRecordAsync();
+        }
+
         _ledger.ExpireDue();
         if (_ledger.TryAcquire(request.Holder, request.Weight, ttl) is { } immediate)
         {
@@ -89,10 +140,11 @@ internal sealed partial class GlobalLimiterGrain(
 
         if (request.WaitTimeout == TimeSpan.Zero)
         {
-            return TimedOut();
+            return Unavailable(AcquireFailure.Timeout);
         }
 
-        var waiter = _ledger.Enqueue(request.Holder, request.Weight, ttl);
+        var waiter = _ledger.Enqueue(request.Holder, request.Weight, ttl, request.Priority);
+        ScheduleWake();
         try
         {
             return AcquireResult.Success(await waiter.Task.WaitAsync(request.WaitTimeout, time, cancellationToken), Available);
@@ -100,7 +152,11 @@ internal sealed partial class GlobalLimiterGrain(
         catch (TimeoutException)
         {
             // Granted in the same turn the timeout fired: the caller gets the lease rather than a leak.
-            return _ledger.Abandon(waiter, timedOut: true) ? TimedOut() : AcquireResult.Success(await waiter.Task, Available);
+            return _ledger.Abandon(waiter, timedOut: true) ? Unavailable(AcquireFailure.Timeout) : AcquireResult.Success(await waiter.Task, Available);
+        }
+        catch (LimiterFencedException ex)
+        {
+            return AcquireResult.Fail(AcquireFailure.Fenced, ex.Message, _options.RetryAfterHint, 0);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -117,40 +173,129 @@ internal sealed partial class GlobalLimiterGrain(
     {
         ArgumentNullException.ThrowIfNull(request);
         RequireLeaseId(request.LeaseId);
-        return Task.FromResult(_ledger.Renew(request.LeaseId));
+        if (_ledger.Renew(request.LeaseId) is { } renewed)
+        {
+            return Task.FromResult<Lease?>(renewed);
+        }
+
+        // During recovery a renewal that names its holder and weight is a lease the lost activation granted: adopt it.
+        if (_ledger.Paused && request is { Holder: { } holder, Weight: { } weight } && Names.Check("Holder", holder) is null && weight > 0)
+        {
+            var ttl = request.Ttl is { } asked && asked >= _options.MinLeaseTtl && asked <= _options.MaxLeaseTtl ? asked : _options.DefaultLeaseTtl;
+            var adopted = _ledger.Adopt(request.LeaseId, holder, weight, ttl);
+            LogReadopted(Name, holder, weight);
+            return Task.FromResult<Lease?>(adopted);
+        }
+
+        return Task.FromResult<Lease?>(null);
     }
 
     public Task<bool> ReleaseAsync(string leaseId)
     {
         RequireLeaseId(leaseId);
-        return Task.FromResult(_ledger.Release(leaseId));
+        var released = _ledger.Release(leaseId);
+        ScheduleWake();
+        return Task.FromResult(released);
     }
 
     public async Task<LimiterStatus> SetLimitsAsync(LimiterLimits limits)
     {
-        ArgumentNullException.ThrowIfNull(limits);
-        RequireLimit(limits.MaxConcurrency);
-        await ApplyAsync(limits.MaxConcurrency, LimitSource.Admin);
-        LogLimitChanged(Name, limits.MaxConcurrency);
-        return _ledger.Snapshot(Source);
+        LimiterLimitsValidator.ThrowIfInvalid(limits);
+        record.State.MaxConcurrency = limits.MaxConcurrency;
+        record.State.Source = LimitSource.Admin;
+        record.State.RequestsPerMinute = limits.RequestsPerMinute;
+        record.State.RateSafetyFactor = limits.RateSafetyFactor;
+        // Apply in memory first so grants follow at once.
+        _ledger.SetMaxConcurrency(limits.MaxConcurrency);
+        ApplyRate();
+        ScheduleWake();
+        await WriteRecordAsync();
+        LogLimitChanged(Name, limits.MaxConcurrency, limits.RequestsPerMinute);
+        return Snapshot();
     }
 
     public Task<LimiterStatus> GetStatusAsync()
     {
         _ledger.ExpireDue();
-        return Task.FromResult(_ledger.Snapshot(Source));
+        return Task.FromResult(Snapshot());
     }
 
-    private async Task ApplyAsync(int maxConcurrency, LimitSource source)
+    private LimiterStatus Snapshot() => _ledger.Snapshot(Source, record.State.Epoch);
+
+    private void ApplyRate()
     {
-        // Apply in memory first so grants follow at once; storage writes are serialised (one outstanding at a time).
-        _ledger.SetMaxConcurrency(maxConcurrency);
-        record.State.MaxConcurrency = maxConcurrency;
-        record.State.Source = source;
+        // An administrator's rate replaces configuration; an administrator's change without a rate removes it.
+        var rpm = record.State.Source == LimitSource.Admin ? record.State.RequestsPerMinute : _options.ConfiguredRateFor(Name);
+        _ledger.SetRate(rpm, record.State.RateSafetyFactor ?? _options.RateSafetyFactor);
+    }
+
+    private Task SweepAsync()
+    {
+        var expired = _ledger.ExpireDue();
+        if (expired > 0)
+        {
+            LogLeasesExpired(Name, expired);
+        }
+
+        _ledger.Pump();
+        ScheduleWake();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Waiters blocked only by time (rate window, recovery) are woken exactly when that time comes.</summary>
+    private void ScheduleWake()
+    {
+        var wakeAt = _ledger.WakeAt;
+        if (wakeAt is null || wakeAt == _wakeAt)
+        {
+            return;
+        }
+
+        _wakeAt = wakeAt;
+        var due = wakeAt.Value - time.GetUtcNow();
+        if (due < TimeSpan.Zero)
+        {
+            due = TimeSpan.Zero;
+        }
+
+        _wakeTimer ??= this.RegisterGrainTimer(WakeAsync, new GrainTimerCreationOptions { DueTime = Timeout.InfiniteTimeSpan, Period = Timeout.InfiniteTimeSpan, Interleave = true });
+        _wakeTimer.Change(due, Timeout.InfiniteTimeSpan);
+    }
+
+    private Task WakeAsync()
+    {
+        _wakeAt = null;
+        _ledger.Pump();
+        ScheduleWake();
+        return Task.CompletedTask;
+    }
+
+    private async Task ConfirmClaimAsync()
+    {
+        try
+        {
+            await WriteRecordAsync();
+        }
+        catch (InconsistentStateException)
+        {
+            // Handled in WriteRecordAsync (fenced); nothing more to do here.
+        }
+    }
+
+    /// <summary>One outstanding write at a time; a rejected write means another activation owns the limiter.</summary>
+    private async Task WriteRecordAsync()
+    {
         await _writeGate.WaitAsync();
         try
         {
             await record.WriteStateAsync();
+        }
+        catch (InconsistentStateException)
+        {
+            LogFenced(Name, record.State.Epoch);
+            _ledger.Fence();
+            DeactivateOnIdle();
+            throw;
         }
         finally
         {
@@ -181,6 +326,11 @@ internal sealed partial class GlobalLimiterGrain(
             errors.Add($"Wait timeout must be between 0 and {_options.MaxWaitTimeout}; got {request.WaitTimeout}.");
         }
 
+        if (!Enum.IsDefined(request.Priority))
+        {
+            errors.Add($"Priority must be Low, Normal or High; got {(int)request.Priority}.");
+        }
+
         var ttl = request.LeaseTtl ?? _options.DefaultLeaseTtl;
         if (ttl < _options.MinLeaseTtl || ttl > _options.MaxLeaseTtl)
         {
@@ -195,22 +345,24 @@ internal sealed partial class GlobalLimiterGrain(
         return ttl;
     }
 
-    private AcquireResult TimedOut() => AcquireResult.Fail(
-        AcquireFailure.Timeout,
-        $"No permit of '{Name}' became free in time ({_ledger.InUse}/{_ledger.MaxConcurrency} in use, {_ledger.Waiting} waiting).",
-        _options.RetryAfterHint,
-        Available);
+    private AcquireResult Unavailable(AcquireFailure failure)
+    {
+        if (_ledger.Paused)
+        {
+            var left = (_ledger.PausedUntil ?? time.GetUtcNow()) - time.GetUtcNow();
+            return AcquireResult.Fail(AcquireFailure.Recovering, $"Limiter '{Name}' is recovering from an unclean restart and grants nothing new for {left.TotalSeconds:0.#} s.", Max(left, TimeSpan.Zero), 0);
+        }
+
+        var rateWait = _ledger.Rate.NextFreeAt is { } next ? next - time.GetUtcNow() : (TimeSpan?)null;
+        var reason = rateWait is null
+            ? $"No permit of '{Name}' became free in time ({_ledger.InUse}/{_ledger.MaxConcurrency} in use, {_ledger.Waiting} waiting)."
+            : $"The request budget of '{Name}' ({_ledger.Rate.Budget} per minute) is used up.";
+        return AcquireResult.Fail(failure, reason, rateWait ?? _options.RetryAfterHint, Available);
+    }
 
     private int Available => Math.Max(0, _ledger.MaxConcurrency - _ledger.InUse);
 
-    private static void RequireLimit(int maxConcurrency)
-    {
-        if (maxConcurrency is <= 0 or > FloodgateDefaults.MaxConcurrencyLimit)
-        {
-            throw new FloodgateValidationException(
-                $"Max concurrency must be between 1 and {FloodgateDefaults.MaxConcurrencyLimit} (got {maxConcurrency}).");
-        }
-    }
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     private static void RequireLeaseId(string leaseId)
     {
@@ -226,6 +378,18 @@ internal sealed partial class GlobalLimiterGrain(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Limiter {Limiter} keeps limit {Current}; a caller asked for {Requested}")]
     private partial void LogConflictingLimit(string limiter, int current, int requested);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Limiter {Limiter}: limit set to {Limit}")]
-    private partial void LogLimitChanged(string limiter, int limit);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Limiter {Limiter}: limit set to {Limit}, requests per minute {Rpm}")]
+    private partial void LogLimitChanged(string limiter, int limit, int? rpm);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Limiter {Limiter} (epoch {Epoch}) lost its previous activation uncleanly; granting nothing new until {Until}")]
+    private partial void LogRecovering(string limiter, long epoch, DateTimeOffset until);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Limiter {Limiter} re-adopted a lease of {Holder} ({Weight} permit(s))")]
+    private partial void LogReadopted(string limiter, string holder, int weight);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Limiter {Limiter} (epoch {Epoch}) was fenced: another activation claimed it; this one stops granting")]
+    private partial void LogFenced(string limiter, long epoch);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Limiter {Limiter} could not record its clean shutdown; its successor will recover")]
+    private partial void LogCleanMarkerFailed(Exception ex, string limiter);
 }

@@ -1,3 +1,4 @@
+using Floodgate.Limiting;
 using Floodgate.Validation;
 using Microsoft.Extensions.Options;
 
@@ -13,6 +14,12 @@ public sealed class LimiterOptions
 
     /// <summary>Per-limiter concurrency from configuration, e.g. <c>Floodgate__Limiters__Limits__replicate:acct-42=80</c>.</summary>
     public Dictionary<string, int> Limits { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Per-limiter requests-per-minute budget from configuration, e.g. <c>Floodgate__Limiters__RequestsPerMinute__openai:acct-1=600</c>.</summary>
+    public Dictionary<string, int> RequestsPerMinute { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Share of a requests-per-minute budget actually used (seed 003: 600 rpm × 0.8).</summary>
+    public double RateSafetyFactor { get; set; } = 0.8;
 
     /// <summary>Lease TTL when the caller does not ask for one.</summary>
     public TimeSpan DefaultLeaseTtl { get; set; } = FloodgateDefaults.LeaseTtl;
@@ -31,6 +38,12 @@ public sealed class LimiterOptions
 
     /// <summary>Wait hint returned with a timed-out acquire.</summary>
     public TimeSpan RetryAfterHint { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often an activation re-confirms its claim (epoch) in storage: half the default lease TTL.</summary>
+    public TimeSpan ConfirmInterval => DefaultLeaseTtl / 2;
+
+    /// <summary>The requests-per-minute budget from configuration for <paramref name="limiter"/>, or null.</summary>
+    public int? ConfiguredRateFor(string limiter) => RequestsPerMinute.TryGetValue(limiter, out var rpm) ? rpm : null;
 
     /// <summary>The limit from configuration for <paramref name="limiter"/>, or null when only the default applies.</summary>
     public int? ConfiguredLimitFor(string limiter) => Limits.TryGetValue(limiter, out var limit) ? limit : null;
@@ -57,6 +70,19 @@ internal sealed class LimiterOptionsValidator : IValidateOptions<LimiterOptions>
             {
                 errors.Add($"{LimiterOptions.SectionName}:Limits:{limiter} must be between 1 and {FloodgateDefaults.MaxConcurrencyLimit} (got {limit}).");
             }
+        }
+
+        foreach (var (limiter, rpm) in o.RequestsPerMinute)
+        {
+            if (rpm is <= 0 or > LimiterLimitsValidator.MaxRequestsPerMinute)
+            {
+                errors.Add($"{LimiterOptions.SectionName}:RequestsPerMinute:{limiter} must be between 1 and {LimiterLimitsValidator.MaxRequestsPerMinute} (got {rpm}).");
+            }
+        }
+
+        if (!(o.RateSafetyFactor > 0 && o.RateSafetyFactor <= 1))
+        {
+            errors.Add($"{LimiterOptions.SectionName}:RateSafetyFactor must be above 0 and at most 1 (got {o.RateSafetyFactor}).");
         }
 
         if (o.MinLeaseTtl <= TimeSpan.Zero || o.MinLeaseTtl > o.MaxLeaseTtl)

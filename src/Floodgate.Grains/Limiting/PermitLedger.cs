@@ -3,16 +3,22 @@ using Floodgate.Limiting;
 namespace Floodgate.Grains.Limiting;
 
 /// <summary>
-/// The limiter's bookkeeping without Orleans: leases, the waiter queue and the grant rule. Every method is synchronous
-/// so the reentrant grain can call it between awaits without races.
-/// Grant rule: waiters are FIFO per holder and holders take turns (round-robin); the head of the rotation is never
-/// skipped, so a heavy waiter cannot be starved by light ones.
+/// The limiter's bookkeeping without Orleans: leases, the waiter queue, the rate window and the grant rule. Every method
+/// is synchronous so the reentrant grain can call it between awaits without races.
+/// Grant rule: a grant needs a concurrency permit and, with a rate budget, room in the rate window. Waiters are
+/// served by priority class (strictly), then round-robin across holders, FIFO within a holder; the waiter at the head
+/// is never skipped, so a heavy (weight &gt; 1) waiter cannot be starved by light ones.
 /// </summary>
 internal sealed class PermitLedger(string name, TimeProvider time)
 {
+    private static readonly AcquirePriority[] ClassesHighFirst = [AcquirePriority.High, AcquirePriority.Normal, AcquirePriority.Low];
+
     private readonly Dictionary<string, LeaseEntry> _leases = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Queue<Waiter>> _waitersByHolder = new(StringComparer.Ordinal);
-    private readonly LinkedList<string> _rotation = new();
+    private readonly Dictionary<(AcquirePriority, string), Queue<Waiter>> _queues = [];
+    private readonly Dictionary<AcquirePriority, LinkedList<string>> _rotations = ClassesHighFirst.ToDictionary(c => c, _ => new LinkedList<string>());
+    private readonly RateWindow _rate = new(time);
+    private DateTimeOffset? _pausedUntil;
+    private bool _fenced;
 
     public string Name { get; } = name;
 
@@ -30,10 +36,36 @@ internal sealed class PermitLedger(string name, TimeProvider time)
 
     public long Expirations { get; private set; }
 
-    /// <summary>Grants immediately when nobody waits and permits are free; otherwise null.</summary>
+    public long Readopted { get; private set; }
+
+    public RateWindow Rate => _rate;
+
+    /// <summary>True while grants are withheld: recovering after an unclean loss, or fenced.</summary>
+    public bool Paused => _fenced || (_pausedUntil is { } until && time.GetUtcNow() < until);
+
+    public DateTimeOffset? PausedUntil => Paused ? _pausedUntil : null;
+
+    /// <summary>
+    /// When waiters are blocked only by time (the rate window or a recovery pause), the moment to pump again;
+    /// null when nothing time-based is holding them.
+    /// </summary>
+    public DateTimeOffset? WakeAt
+    {
+        get
+        {
+            if (Waiting == 0 || _fenced)
+            {
+                return null;
+            }
+
+            return Paused ? _pausedUntil : _rate.NextFreeAt;
+        }
+    }
+
+    /// <summary>Grants immediately when nobody waits, nothing is paused and a permit and a rate slot are free.</summary>
     public Lease? TryAcquire(string holder, int weight, TimeSpan ttl)
     {
-        if (Waiting > 0 || InUse + weight > MaxConcurrency)
+        if (Waiting > 0 || !CanGrant(weight))
         {
             return null;
         }
@@ -42,14 +74,14 @@ internal sealed class PermitLedger(string name, TimeProvider time)
     }
 
     /// <summary>Queues a waiter; it completes when <see cref="Pump"/> grants it.</summary>
-    public Waiter Enqueue(string holder, int weight, TimeSpan ttl)
+    public Waiter Enqueue(string holder, int weight, TimeSpan ttl, AcquirePriority priority = AcquirePriority.Normal)
     {
-        var waiter = new Waiter(holder, weight, ttl);
-        if (!_waitersByHolder.TryGetValue(holder, out var queue))
+        var waiter = new Waiter(holder, weight, ttl, priority);
+        if (!_queues.TryGetValue((priority, holder), out var queue))
         {
             queue = new Queue<Waiter>();
-            _waitersByHolder[holder] = queue;
-            _rotation.AddLast(holder);
+            _queues[(priority, holder)] = queue;
+            _rotations[priority].AddLast(holder);
         }
 
         queue.Enqueue(waiter);
@@ -61,26 +93,13 @@ internal sealed class PermitLedger(string name, TimeProvider time)
     /// <summary>Removes a waiter that gave up. Returns false when it was already granted (the caller owns the lease).</summary>
     public bool Abandon(Waiter waiter, bool timedOut)
     {
-        if (waiter.Task.IsCompleted || !_waitersByHolder.TryGetValue(waiter.Holder, out var queue))
+        if (waiter.Task.IsCompleted || !_queues.TryGetValue((waiter.Priority, waiter.Holder), out var queue))
         {
             return false;
         }
 
-        var kept = new Queue<Waiter>(queue.Count);
-        var found = false;
-        foreach (var w in queue)
-        {
-            if (ReferenceEquals(w, waiter))
-            {
-                found = true;
-            }
-            else
-            {
-                kept.Enqueue(w);
-            }
-        }
-
-        if (!found)
+        var kept = new Queue<Waiter>(queue.Where(w => !ReferenceEquals(w, waiter)));
+        if (kept.Count == queue.Count)
         {
             return false;
         }
@@ -93,12 +112,12 @@ internal sealed class PermitLedger(string name, TimeProvider time)
 
         if (kept.Count == 0)
         {
-            _waitersByHolder.Remove(waiter.Holder);
-            _rotation.Remove(waiter.Holder);
+            _queues.Remove((waiter.Priority, waiter.Holder));
+            _rotations[waiter.Priority].Remove(waiter.Holder);
         }
         else
         {
-            _waitersByHolder[waiter.Holder] = kept;
+            _queues[(waiter.Priority, waiter.Holder)] = kept;
         }
 
         waiter.Cancel();
@@ -134,24 +153,26 @@ internal sealed class PermitLedger(string name, TimeProvider time)
         return renewed;
     }
 
+    /// <summary>
+    /// Takes back a lease granted by an earlier activation whose memory was lost: its permits are real calls in flight,
+    /// so they count as in use (even above the limit; grants resume only once in-use drops).
+    /// </summary>
+    public Lease Adopt(string leaseId, string holder, int weight, TimeSpan ttl)
+    {
+        var now = time.GetUtcNow();
+        var lease = new Lease(leaseId, Name, holder, weight, now + ttl, ttl);
+        _leases[leaseId] = new LeaseEntry(lease, now);
+        InUse += weight;
+        HighWaterMark = Math.Max(HighWaterMark, InUse);
+        Readopted++;
+        return lease;
+    }
+
     /// <summary>Returns the permits of every lease past its expiry. Returns how many expired.</summary>
     public int ExpireDue()
     {
         var now = time.GetUtcNow();
-        List<string>? expired = null;
-        foreach (var (id, entry) in _leases)
-        {
-            if (entry.Lease.ExpiresAt <= now)
-            {
-                (expired ??= []).Add(id);
-            }
-        }
-
-        if (expired is null)
-        {
-            return 0;
-        }
-
+        var expired = _leases.Where(e => e.Value.Lease.ExpiresAt <= now).Select(e => e.Key).ToList();
         foreach (var id in expired)
         {
             InUse -= _leases[id].Lease.Weight;
@@ -159,7 +180,11 @@ internal sealed class PermitLedger(string name, TimeProvider time)
         }
 
         Expirations += expired.Count;
-        Pump();
+        if (expired.Count > 0)
+        {
+            Pump();
+        }
+
         return expired.Count;
     }
 
@@ -171,35 +196,68 @@ internal sealed class PermitLedger(string name, TimeProvider time)
         Pump();
     }
 
-    /// <summary>Grants waiters while the holder at the head of the rotation fits.</summary>
+    /// <summary>Sets or removes the requests-per-minute budget.</summary>
+    public void SetRate(int? requestsPerMinute, double safetyFactor)
+    {
+        _rate.Configure(requestsPerMinute, safetyFactor);
+        Pump();
+    }
+
+    /// <summary>Grants nothing new until <paramref name="until"/> (recovery after an unclean loss).</summary>
+    public void PauseUntil(DateTimeOffset until) => _pausedUntil = until;
+
+    /// <summary>Stops granting for good and fails every waiter: another activation owns the limiter now.</summary>
+    public void Fence()
+    {
+        _fenced = true;
+        foreach (var waiter in _queues.Values.SelectMany(q => q).ToList())
+        {
+            waiter.Fail(new LimiterFencedException(Name));
+        }
+
+        _queues.Clear();
+        foreach (var rotation in _rotations.Values)
+        {
+            rotation.Clear();
+        }
+
+        Waiting = 0;
+    }
+
+    /// <summary>Grants waiters while the head of the highest non-empty priority class fits.</summary>
     public void Pump()
     {
-        while (_rotation.First is { } node)
+        foreach (var priority in ClassesHighFirst)
         {
-            var queue = _waitersByHolder[node.Value];
-            var head = queue.Peek();
-            if (InUse + head.Weight > MaxConcurrency)
+            var rotation = _rotations[priority];
+            while (rotation.First is { } node)
             {
-                return;
-            }
+                var queue = _queues[(priority, node.Value)];
+                var head = queue.Peek();
+                if (!CanGrant(head.Weight))
+                {
+                    // Strict: nothing of a lower class or later in the rotation overtakes a blocked head.
+                    return;
+                }
 
-            queue.Dequeue();
-            Waiting--;
-            _rotation.RemoveFirst();
-            if (queue.Count > 0)
-            {
-                _rotation.AddLast(node);
-            }
-            else
-            {
-                _waitersByHolder.Remove(node.Value);
-            }
+                queue.Dequeue();
+                Waiting--;
+                rotation.RemoveFirst();
+                if (queue.Count > 0)
+                {
+                    rotation.AddLast(node);
+                }
+                else
+                {
+                    _queues.Remove((priority, node.Value));
+                }
 
-            head.Complete(Grant(head.Holder, head.Weight, head.Ttl));
+                head.Complete(Grant(head.Holder, head.Weight, head.Ttl));
+            }
         }
     }
 
-    public LimiterStatus Snapshot(LimitSource source)
+    public LimiterStatus Snapshot(LimitSource source, long epoch)
     {
         var now = time.GetUtcNow();
         var holders = _leases.Values
@@ -223,21 +281,31 @@ internal sealed class PermitLedger(string name, TimeProvider time)
             Expirations = Expirations,
             Holders = holders,
             Waiters = WaitersInGrantOrder(),
+            RequestsPerMinute = _rate.RequestsPerMinute,
+            RateSafetyFactor = _rate.SafetyFactor,
+            RateBudget = _rate.Budget,
+            RateAvailable = _rate.Available,
+            Recovering = Paused,
+            RecoveringUntil = PausedUntil,
+            Epoch = epoch,
+            Readopted = Readopted,
         };
     }
 
     /// <summary>The order in which waiters would be granted if permits were plentiful.</summary>
     public IReadOnlyList<WaiterStatus> WaitersInGrantOrder()
     {
-        var queues = _rotation.Select(h => _waitersByHolder[h].ToArray()).ToList();
         var result = new List<WaiterStatus>(Waiting);
-        for (var round = 0; result.Count < Waiting; round++)
+        foreach (var priority in ClassesHighFirst)
         {
-            foreach (var queue in queues)
+            var queues = _rotations[priority].Select(h => _queues[(priority, h)].ToArray()).ToList();
+            var remaining = queues.Sum(q => q.Length);
+            for (var round = 0; remaining > 0; round++)
             {
-                if (round < queue.Length)
+                foreach (var queue in queues.Where(q => round < q.Length))
                 {
                     result.Add(new WaiterStatus(queue[round].Holder, result.Count, queue[round].Weight));
+                    remaining--;
                 }
             }
         }
@@ -245,22 +313,24 @@ internal sealed class PermitLedger(string name, TimeProvider time)
         return result;
     }
 
+    private bool CanGrant(int weight) => !Paused && InUse + weight <= MaxConcurrency && _rate.CanGrant;
+
     private Lease Grant(string holder, int weight, TimeSpan ttl)
     {
         var now = time.GetUtcNow();
-        var id = Guid.NewGuid().ToString("N");
-        var lease = new Lease(id, Name, holder, weight, now + ttl, ttl);
-        _leases[id] = new LeaseEntry(lease, now);
+        var lease = new Lease(Guid.NewGuid().ToString("N"), Name, holder, weight, now + ttl, ttl);
+        _leases[lease.LeaseId] = new LeaseEntry(lease, now);
         InUse += weight;
         HighWaterMark = Math.Max(HighWaterMark, InUse);
         Grants++;
+        _rate.Record();
         return lease;
     }
 
     private sealed record LeaseEntry(Lease Lease, DateTimeOffset GrantedAt);
 
     /// <summary>A queued acquire.</summary>
-    internal sealed class Waiter(string holder, int weight, TimeSpan ttl)
+    internal sealed class Waiter(string holder, int weight, TimeSpan ttl, AcquirePriority priority)
     {
         private readonly TaskCompletionSource<Lease> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -270,10 +340,18 @@ internal sealed class PermitLedger(string name, TimeProvider time)
 
         public TimeSpan Ttl { get; } = ttl;
 
+        public AcquirePriority Priority { get; } = priority;
+
         public Task<Lease> Task => _completion.Task;
 
         internal void Complete(Lease lease) => _completion.TrySetResult(lease);
 
         internal void Cancel() => _completion.TrySetCanceled();
+
+        internal void Fail(Exception error) => _completion.TrySetException(error);
     }
 }
+
+/// <summary>This activation of a limiter lost its claim (another activation wrote a newer epoch) and grants nothing.</summary>
+internal sealed class LimiterFencedException(string limiter)
+    : Exception($"Limiter '{limiter}' moved to another activation; try again.");
