@@ -25,6 +25,20 @@ internal static class LimiterStatusView
         AddRow(counters, "grants", Number(status.Grants));
         AddRow(counters, "timeouts", Number(status.Timeouts));
         AddRow(counters, "expirations", Number(status.Expirations));
+        if (status.RequestsPerMinute is { } rpm)
+        {
+            AddRow(counters, "requests/min", string.Create(CultureInfo.InvariantCulture, $"{rpm} × {status.RateSafetyFactor:0.##}"));
+            AddRow(counters, "rate budget", Number(status.RateBudget ?? 0));
+            AddRow(counters, "rate left", Number(status.RateAvailable ?? 0));
+        }
+
+        if (status.Recovering)
+        {
+            AddRow(counters, "recovering until", status.RecoveringUntil?.ToString("u", CultureInfo.InvariantCulture) ?? "-");
+        }
+
+        AddRow(counters, "re-adopted", Number(status.Readopted));
+        AddRow(counters, "epoch", Number(status.Epoch));
         console.Write(counters);
 
         if (status.Holders.Count == 0)

@@ -1,6 +1,7 @@
 using System.Net;
 using Floodgate.Client.Hosting;
 using Floodgate.Grains.Hosting;
+using Floodgate.Silo.Api;
 using Floodgate.Silo.Health;
 using Floodgate.Validation;
 using Orleans.Configuration;
@@ -71,10 +72,12 @@ public static class FloodgateSiloHost
         });
 
         builder.Services.AddFloodgateClient();
+        builder.Services.AddFloodgateApi(builder.Configuration);
         builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
 
         var app = builder.Build();
         app.MapFloodgateHealth();
+        app.MapFloodgateApi();
         if (silo.Dashboard)
         {
             app.MapOrleansDashboard(routePrefix: "/dashboard");

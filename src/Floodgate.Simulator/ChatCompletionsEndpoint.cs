@@ -117,6 +117,9 @@ internal sealed class ChatCompletionsEndpoint
             return null;
         }
 
+        // Per-model in-flight count: lets tests see nested (account + model) limits from the outside.
+        using var modelScope = _state.EnterModel(request.Model);
+
         if (options.MaxConcurrency > 0 && inFlight > options.MaxConcurrency)
         {
             return RateLimited(string.Create(

@@ -15,6 +15,7 @@ internal sealed class SimulatorState
     private readonly Random _random;
     private readonly Lock _randomLock = new();
     private readonly ConcurrentDictionary<string, int> _attempts = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ModelCounter> _models = new(StringComparer.Ordinal);
 
     private long _totalRequests;
     private long _completed;
@@ -147,6 +148,17 @@ internal sealed class SimulatorState
     /// <summary>A process-unique number for the next <c>chatcmpl-sim-&lt;n&gt;</c> id (not reset by <see cref="ResetStats"/>).</summary>
     public long NextResponseId() => Interlocked.Increment(ref _responseIds);
 
+    /// <summary>Counts a parsed request as in flight for its model until the returned scope is disposed.</summary>
+    public ModelScope EnterModel(string model)
+    {
+        var counter = _models.GetOrAdd(model, _ => new ModelCounter());
+        counter.Enter();
+        return new ModelScope(counter);
+    }
+
+    /// <summary>The most requests for <paramref name="model"/> handled at once since the last reset.</summary>
+    public int MaxConcurrentFor(string model) => _models.TryGetValue(model, out var counter) ? counter.Max : 0;
+
     /// <summary>A snapshot of the counters.</summary>
     public SimulatorStats GetStats() => new(
         TotalRequests: Interlocked.Read(ref _totalRequests),
@@ -172,6 +184,10 @@ internal sealed class SimulatorState
         Interlocked.Exchange(ref _clientErrors, 0);
         Interlocked.Exchange(ref _unauthorized, 0);
         Interlocked.Exchange(ref _maxInFlight, 0);
+        foreach (var counter in _models.Values)
+        {
+            counter.Reset();
+        }
 
         // A request entering concurrently may have raised the max before the exchange above; re-apply the live value.
         RaiseMax(Volatile.Read(ref _inFlight));
@@ -191,4 +207,32 @@ internal sealed class SimulatorState
             observed = previous;
         }
     }
+}
+
+/// <summary>In-flight and maximum in-flight requests of one model.</summary>
+internal sealed class ModelCounter
+{
+    private int _inFlight;
+    private int _max;
+
+    public int Max => Volatile.Read(ref _max);
+
+    public void Enter()
+    {
+        var now = Interlocked.Increment(ref _inFlight);
+        int observed;
+        while (now > (observed = Volatile.Read(ref _max)) && Interlocked.CompareExchange(ref _max, now, observed) != observed)
+        {
+        }
+    }
+
+    public void Exit() => Interlocked.Decrement(ref _inFlight);
+
+    public void Reset() => Interlocked.Exchange(ref _max, Volatile.Read(ref _inFlight));
+}
+
+/// <summary>Leaves a model's in-flight count when disposed.</summary>
+internal readonly struct ModelScope(ModelCounter counter) : IDisposable
+{
+    public void Dispose() => counter.Exit();
 }

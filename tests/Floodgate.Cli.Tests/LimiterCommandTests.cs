@@ -70,6 +70,17 @@ public sealed class LimiterCommandTests
     }
 
     [Fact]
+    public async Task LimiterSet_WithRate_PassesRateAndFactorToTheSdk()
+    {
+        var client = CreateSut(Status());
+
+        var run = await CliRun.RunAsync(client, "limiter", "set", Name, "--max-concurrency", "10", "--requests-per-minute", "600", "--rate-safety-factor", "0.8");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal([(Name, new LimiterLimits(10, 600, 0.8))], client.LimitChanges);
+    }
+
+    [Fact]
     public async Task LimiterShow_NameStartingWithAt_IsANameNotAResponseFile()
     {
         var client = CreateSut(Status() with { Name = "@acct" });
@@ -95,6 +106,9 @@ public sealed class LimiterCommandTests
     [InlineData("Limiter name 'a b' may contain only", "limiter", "set", "a b", "--max-concurrency", "3")]
     [InlineData("Option '--max-concurrency' is required", "limiter", "set", Name)]
     [InlineData("Required command was not provided", "limiter")]
+    [InlineData("Max concurrency must be between 1", "limiter", "set", Name, "--max-concurrency", "0")]
+    [InlineData("Requests per minute must be between 1", "limiter", "set", Name, "--max-concurrency", "3", "--requests-per-minute", "0")]
+    [InlineData("Rate safety factor must be above 0", "limiter", "set", Name, "--max-concurrency", "3", "--requests-per-minute", "60", "--rate-safety-factor", "2")]
     public async Task Limiter_BadInput_Exits2WithoutConnecting(string expected, params string[] args)
     {
         var clients = new RecordingClientProvider();

@@ -56,6 +56,8 @@ internal sealed partial class BatchGrain(
     private long _version;
     private bool _dirty;
     private IGrainTimer? _checkpointTimer;
+    private IGrainTimer? _inFlightTimer;
+    private readonly Dictionary<int, DateTimeOffset> _dispatchedAt = [];
 
     private string BatchId => this.GetPrimaryKeyString();
 
@@ -236,7 +238,6 @@ internal sealed partial class BatchGrain(
 
     private async Task PumpAsync()
     {
-        var spec = Spec;
         while (!record.State.CancelRequested && _inFlight < _limit.Effective && _next < _status.Length)
         {
             var position = _next++;
@@ -248,7 +249,8 @@ internal sealed partial class BatchGrain(
             _status[position] = ItemStatus.InFlight;
             _pending--;
             _inFlight++;
-            var work = new ItemWork(BatchId, position, spec.Items[position], spec.Processor, spec.ProcessorOptions, _limiters, spec.EffectiveBreaker, spec.Priority, spec.PermitTimeout);
+            _dispatchedAt[position] = time.GetUtcNow();
+            var work = Work(position);
             try
             {
                 await GrainFactory.GetGrain<IItemGrain>(work.ItemKey).StartAsync(work);
@@ -264,9 +266,35 @@ internal sealed partial class BatchGrain(
         await FinishIfDoneAsync();
     }
 
+    private ItemWork Work(int position)
+    {
+        var spec = Spec;
+        return new ItemWork(BatchId, position, spec.Items[position], spec.Processor, spec.ProcessorOptions, _limiters, spec.EffectiveBreaker, spec.Priority, spec.PermitTimeout);
+    }
+
+    /// <summary>Starts again every item in flight for longer than the check interval (its silo may have died).</summary>
+    private async Task RestartStalledAsync()
+    {
+        var stalledBefore = time.GetUtcNow() - _options.InFlightCheckInterval;
+        foreach (var (position, dispatchedAt) in _dispatchedAt.Where(d => d.Value <= stalledBefore).ToList())
+        {
+            _dispatchedAt[position] = time.GetUtcNow();
+            var work = Work(position);
+            try
+            {
+                await GrainFactory.GetGrain<IItemGrain>(work.ItemKey).StartAsync(work);
+            }
+            catch (Exception ex)
+            {
+                LogDispatchFailed(ex, BatchId, position);
+            }
+        }
+    }
+
     private void Record(ItemOutcome outcome)
     {
         var position = outcome.Position;
+        _dispatchedAt.Remove(position);
         switch (_status[position])
         {
             case ItemStatus.InFlight:
@@ -318,6 +346,7 @@ internal sealed partial class BatchGrain(
 
         record.State.FinishedAt = time.GetUtcNow();
         _checkpointTimer?.Dispose();
+        _inFlightTimer?.Dispose();
         await CheckpointAsync();
         LogFinished(BatchId, _succeeded, _failed, _cancelled);
         Changed();
@@ -352,10 +381,15 @@ internal sealed partial class BatchGrain(
         _limiters = Spec.AllLimiters;
     }
 
-    private void StartCheckpoints() =>
+    private void StartCheckpoints()
+    {
         _checkpointTimer = this.RegisterGrainTimer(
             CheckpointAsync,
             new GrainTimerCreationOptions { DueTime = _options.CheckpointInterval, Period = _options.CheckpointInterval });
+        _inFlightTimer = this.RegisterGrainTimer(
+            RestartStalledAsync,
+            new GrainTimerCreationOptions { DueTime = _options.InFlightCheckInterval, Period = _options.InFlightCheckInterval });
+    }
 
     private async Task CheckpointAsync()
     {

@@ -16,6 +16,12 @@ public sealed class BatchOptions
     /// <summary>Longest a watcher or result reader waits in one call for something new.</summary>
     public TimeSpan MaxPollWait { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Items in flight longer than this are started again (idempotent while their grain lives): an item whose silo died
+    /// is run again instead of leaving its batch waiting forever. Calls are at-least-once; outcomes stay exactly-once.
+    /// </summary>
+    public TimeSpan InFlightCheckInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Most outcomes returned by one results call.</summary>
     public int MaxResultPage { get; set; } = 1000;
 }
@@ -38,6 +44,11 @@ internal sealed class BatchOptionsValidator : IValidateOptions<BatchOptions>
         if (o.MaxPollWait <= TimeSpan.Zero)
         {
             errors.Add($"{BatchOptions.SectionName}:MaxPollWait must be positive.");
+        }
+
+        if (o.InFlightCheckInterval <= TimeSpan.Zero)
+        {
+            errors.Add($"{BatchOptions.SectionName}:InFlightCheckInterval must be positive.");
         }
 
         if (o.MaxResultPage < 1)
