@@ -43,6 +43,27 @@ public sealed class LimitTests
     }
 
     [Fact]
+    public async Task MaxConcurrentFor_ParallelRequestsOfTwoModels_CountsEachModelSeparately()
+    {
+        await using var sim = await TestSimulator.StartAsync(new SimulatorOptions { MaxConcurrency = 0, LatencyMs = 1000 });
+        (await sim.Http.GetAsync("health")).Dispose();
+
+        var responses = await Task.WhenAll(
+            Enumerable.Range(0, 3).Select(i => sim.Http.PostAsync("v1/chat/completions", TestSimulator.ChatBody("a" + i, "model-a")))
+                .Concat(Enumerable.Range(0, 2).Select(i => sim.Http.PostAsync("v1/chat/completions", TestSimulator.ChatBody("b" + i, "model-b")))));
+        foreach (var response in responses)
+        {
+            response.Dispose();
+        }
+
+        Assert.Equal(3, sim.Server.MaxConcurrentFor("model-a"));
+        Assert.Equal(2, sim.Server.MaxConcurrentFor("model-b"));
+        Assert.Equal(0, sim.Server.MaxConcurrentFor("never-used"));
+        sim.Server.ResetStats();
+        Assert.Equal(0, sim.Server.MaxConcurrentFor("model-a"));
+    }
+
+    [Fact]
     public async Task ChatCompletions_SequentialRequestsAtConcurrencyOne_NeverRejected()
     {
         // A request leaves the in-flight count before its response is sent, so a strictly sequential client
