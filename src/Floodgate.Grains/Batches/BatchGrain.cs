@@ -249,15 +249,8 @@ internal sealed partial class BatchGrain(
             _status[position] = ItemStatus.InFlight;
             _pending--;
             _inFlight++;
-            _dispatchedAt[position] = time.GetUtcNow();
-            var work = Work(position);
-            try
+            if (!await StartItemAsync(position))
             {
-                await GrainFactory.GetGrain<IItemGrain>(work.ItemKey).StartAsync(work);
-            }
-            catch (Exception ex)
-            {
-                LogDispatchFailed(ex, BatchId, position);
                 Record(ItemOutcome.Failed(position, "The item could not be dispatched to a silo.", 0));
             }
         }
@@ -276,18 +269,26 @@ internal sealed partial class BatchGrain(
     private async Task RestartStalledAsync()
     {
         var stalledBefore = time.GetUtcNow() - _options.InFlightCheckInterval;
-        foreach (var (position, dispatchedAt) in _dispatchedAt.Where(d => d.Value <= stalledBefore).ToList())
+        foreach (var position in _dispatchedAt.Where(d => d.Value <= stalledBefore).Select(d => d.Key).ToList())
         {
-            _dispatchedAt[position] = time.GetUtcNow();
-            var work = Work(position);
-            try
-            {
-                await GrainFactory.GetGrain<IItemGrain>(work.ItemKey).StartAsync(work);
-            }
-            catch (Exception ex)
-            {
-                LogDispatchFailed(ex, BatchId, position);
-            }
+            await StartItemAsync(position);
+        }
+    }
+
+    /// <summary>Hands one item to its grain (idempotent while that grain runs it); false when no silo took it.</summary>
+    private async Task<bool> StartItemAsync(int position)
+    {
+        _dispatchedAt[position] = time.GetUtcNow();
+        var work = Work(position);
+        try
+        {
+            await GrainFactory.GetGrain<IItemGrain>(work.ItemKey).StartAsync(work);
+            return true;
+        }
+        catch (Exception ex)
+        {
+            LogDispatchFailed(ex, BatchId, position);
+            return false;
         }
     }
 
