@@ -249,10 +249,7 @@ internal sealed partial class BatchGrain(
             _status[position] = ItemStatus.InFlight;
             _pending--;
             _inFlight++;
-            if (!await StartItemAsync(position))
-            {
-                Record(ItemOutcome.Failed(position, "The item could not be dispatched to a silo.", 0));
-            }
+            Dispatch(position);
         }
 
         Changed();
@@ -266,29 +263,37 @@ internal sealed partial class BatchGrain(
     }
 
     /// <summary>Starts again every item in flight for longer than the check interval (its silo may have died).</summary>
-    private async Task RestartStalledAsync()
+    private Task RestartStalledAsync()
     {
         var stalledBefore = time.GetUtcNow() - _options.InFlightCheckInterval;
         foreach (var position in _dispatchedAt.Where(d => d.Value <= stalledBefore).Select(d => d.Key).ToList())
         {
-            await StartItemAsync(position);
+            Dispatch(position);
         }
+
+        return Task.CompletedTask;
     }
 
-    /// <summary>Hands one item to its grain (idempotent while that grain runs it); false when no silo took it.</summary>
-    private async Task<bool> StartItemAsync(int position)
+    /// <summary>
+    /// Hands one item to its grain without waiting for it: the batch's turn must not include the item's activation, or
+    /// the batch becomes a serial bottleneck. A start that does not arrive is repeated by <see cref="RestartStalledAsync"/>.
+    /// </summary>
+    private void Dispatch(int position)
     {
         _dispatchedAt[position] = time.GetUtcNow();
         var work = Work(position);
+        _ = StartItemAsync(work);
+    }
+
+    private async Task StartItemAsync(ItemWork work)
+    {
         try
         {
             await GrainFactory.GetGrain<IItemGrain>(work.ItemKey).StartAsync(work);
-            return true;
         }
         catch (Exception ex)
         {
-            LogDispatchFailed(ex, BatchId, position);
-            return false;
+            LogDispatchFailed(ex, BatchId, work.Position);
         }
     }
 
@@ -493,6 +498,6 @@ internal sealed partial class BatchGrain(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: outcome for position {Position} arrived for an unknown batch")]
     private partial void LogUnknownReport(string batchId, int position);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Batch {BatchId}: item {Position} could not be dispatched")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: item {Position} could not be started; it is retried at the next in-flight check")]
     private partial void LogDispatchFailed(Exception ex, string batchId, int position);
 }

@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Floodgate.Batches;
+using Floodgate.Breakers;
+using Floodgate.Client;
+using Floodgate.Grains.Hosting;
+using Floodgate.Grains.Limiting;
+using Floodgate.Limiting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+using Orleans.TestingHost;
+
+// Floodgate's benchmark harness. Each measurement runs next to a baseline in the same process and is reported as a
+// ratio, so numbers from different machines compare. Usage:
+//   dotnet run -c Release --project bench/Floodgate.Bench [-- --write bench/BENCHMARKS.md]
+var writeTo = args.SkipWhile(a => a != "--write").Skip(1).FirstOrDefault();
+var rows = new List<(string Name, string Result, string Baseline, string Ratio)>();
+
+// 1. The limiter's bookkeeping vs SemaphoreSlim: the cost of leases, fairness and rate accounting per grant.
+{
+    const int n = 1_000_000;
+    var semaphore = new SemaphoreSlim(64, 64);
+    var baseline = Measure(() =>
+    {
+        for (var i = 0; i < n; i++)
+        {
+            semaphore.Wait(0);
+            semaphore.Release();
+        }
+    });
+    var ledger = new PermitLedger("bench", TimeProvider.System);
+    ledger.SetMaxConcurrency(64);
+    var measured = Measure(() =>
+    {
+        for (var i = 0; i < n; i++)
+        {
+            ledger.Release(ledger.TryAcquire("h", 1, TimeSpan.FromMinutes(1))!.LeaseId);
+        }
+    });
+    rows.Add(("PermitLedger acquire+release (1M, single thread)", Rate(n, measured), $"SemaphoreSlim {Rate(n, baseline)}", Ratio(measured, baseline)));
+}
+
+// 2 and 3 run against an in-process cluster of one silo, called through the external client.
+var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+{
+    ["Logging:LogLevel:Default"] = "Warning",
+}).Build();
+var builder = new InProcessTestClusterBuilder(1);
+builder.ConfigureSilo((_, silo) =>
+{
+    silo.AddMemoryGrainStorageAsDefault();
+    silo.AddFloodgate(configuration);
+});
+var cluster = builder.Build();
+await cluster.DeployAsync();
+try
+{
+    var client = new FloodgateClient(cluster.Client, Options.Create(new FloodgateClientOptions()));
+    const int callers = 64;
+    const int perCaller = 500;
+
+    // 2. Global limiter round trip (Acquire + Release = 2 grain calls) vs 2 plain grain calls of the same cluster.
+    var limiter = cluster.Client.GetGrain<IGlobalLimiterGrain>("bench-limiter");
+    await limiter.SetLimitsAsync(new LimiterLimits(callers));
+    var breaker = cluster.Client.GetGrain<ICircuitBreakerGrain>("bench-breaker");
+    await Concurrently(callers, 50, async () => { await breaker.GetStatusAsync(); }); // warm-up
+    var plain = await MeasureAsync(() => Concurrently(callers, perCaller, async () =>
+    {
+        await breaker.TryPassAsync();
+        await breaker.GetStatusAsync();
+    }));
+    var leases = await MeasureAsync(() => Concurrently(callers, perCaller, async () =>
+    {
+        var result = await limiter.AcquireAsync(new AcquireRequest("bench", 1, TimeSpan.FromSeconds(30)));
+        await limiter.ReleaseAsync(result.Lease!.LeaseId);
+    }));
+    var pairs = callers * perCaller;
+    rows.Add(($"Global lease acquire+release, {callers} concurrent callers", Rate(pairs, leases), $"2 breaker calls {Rate(pairs, plain)}", Ratio(leases, plain)));
+
+    // 3. A batch of echo items end to end (about six grain calls per item) vs the same number of lease round trips.
+    const int items = 5_000;
+    var spec = new BatchSpec
+    {
+        Items = Enumerable.Range(0, items).Select(i => JsonSerializer.Serialize($"item-{i}")).ToList(),
+        Processor = "echo",
+        Limiter = "bench-batch",
+        LocalLimit = callers,
+        GlobalLimit = callers,
+    };
+    var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+    var batch = await MeasureAsync(async () => await (await client.SubmitBatchAsync(spec)).WaitForCompletionAsync());
+    var allocatedPerItem = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / items;
+    var leaseOnly = await MeasureAsync(() => Concurrently(callers, items / callers, async () =>
+    {
+        var result = await limiter.AcquireAsync(new AcquireRequest("bench", 1, TimeSpan.FromSeconds(30)));
+        await limiter.ReleaseAsync(result.Lease!.LeaseId);
+    }));
+    rows.Add(($"Batch of {items} echo items, local/global limit {callers}", Rate(items, batch), $"{items} lease round trips {Rate(items / callers * callers, leaseOnly)}", Ratio(batch, leaseOnly)));
+    rows.Add(("Batch allocations per item (client + silo, one process)", $"{allocatedPerItem / 1024.0:0.0} KiB", "-", "-"));
+}
+finally
+{
+    await cluster.DisposeAsync();
+}
+
+var report = new StringBuilder()
+    .AppendLine("| measurement | result | baseline (same process) | time ratio (measured / baseline) |")
+    .AppendLine("|---|---|---|---|");
+foreach (var row in rows)
+{
+    report.AppendLine(CultureInfo.InvariantCulture, $"| {row.Name} | {row.Result} | {row.Baseline} | {row.Ratio} |");
+}
+
+Console.WriteLine(report);
+if (writeTo is not null)
+{
+    var text = $"""
+        # Floodgate benchmarks
+
+        Produced by `dotnet run -c Release --project bench/Floodgate.Bench -- --write bench/BENCHMARKS.md`
+        on {DateTime.UtcNow:yyyy-MM-dd} ({Environment.ProcessorCount} cores, .NET {Environment.Version}). Absolute rates depend on the
+        machine; the ratios against the baseline measured in the same run are what to compare across runs.
+
+        {report}
+        - *PermitLedger*: the limiter's bookkeeping (lease table, per-holder queues, rate window) per grant, against a
+          `SemaphoreSlim` that does only the counting.
+        - *Global lease*: what a caller pays for one admission through the cluster (two grain calls), against two plain
+          grain calls of the same size to another grain: the limiter adds little beyond the calls themselves.
+        - *Batch*: items per second through batch → item → breaker → limiter → processor → batch, against the lease
+          round trips alone. Each item also activates (and later deactivates) its own item grain and makes four more
+          grain calls (start, breaker ask and report, outcome report); which of these dominates is not profiled yet.
+        - Runs on a shared 2-core machine vary by about ±30 % between runs; compare ratios, and only large changes.
+        """;
+    await File.WriteAllTextAsync(writeTo, text);
+}
+
+static TimeSpan Measure(Action action)
+{
+    action(); // warm-up (JIT)
+    var stopwatch = Stopwatch.StartNew();
+    action();
+    return stopwatch.Elapsed;
+}
+
+static async Task<TimeSpan> MeasureAsync(Func<Task> action)
+{
+    var stopwatch = Stopwatch.StartNew();
+    await action();
+    return stopwatch.Elapsed;
+}
+
+static Task Concurrently(int callers, int each, Func<Task> call) =>
+    Task.WhenAll(Enumerable.Range(0, callers).Select(async _ =>
+    {
+        for (var i = 0; i < each; i++)
+        {
+            await call();
+        }
+    }));
+
+static string Rate(int count, TimeSpan elapsed) => string.Create(CultureInfo.InvariantCulture, $"{count / elapsed.TotalSeconds:N0}/s");
+
+static string Ratio(TimeSpan measured, TimeSpan baseline) => string.Create(CultureInfo.InvariantCulture, $"{measured / baseline:0.00}×");
