@@ -27,6 +27,12 @@ public static class FloodgateDefaults
     /// <summary>Processor a batch uses when it names none.</summary>
     public const string ProcessorName = "echo";
 
+    /// <summary>
+    /// Response timeout of grain calls that wait by design (permit acquires, long polls): above the longest wait a
+    /// limiter accepts (<c>Limiters:MaxWaitTimeout</c> may be at most this less a minute).
+    /// </summary>
+    public const string LongCallTimeout = "01:05:00";
+
     /// <summary>Lease time-to-live when the caller does not ask for one.</summary>
     public static readonly TimeSpan LeaseTtl = TimeSpan.FromSeconds(60);
 

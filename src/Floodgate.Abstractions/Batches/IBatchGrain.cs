@@ -20,14 +20,14 @@ public interface IBatchGrain : IGrainWithStringKey
     Task<BatchProgress> GetProgressAsync();
 
     /// <summary>Waits until the progress version exceeds <paramref name="afterVersion"/> or <paramref name="maxWait"/> passes.</summary>
-    [AlwaysInterleave, Alias("WaitForProgress")]
+    [AlwaysInterleave, Alias("WaitForProgress"), ResponseTimeout(FloodgateDefaults.LongCallTimeout)]
     Task<BatchProgress> WaitForProgressAsync(long afterVersion, TimeSpan maxWait, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Returns up to <paramref name="maxCount"/> consecutive outcomes from <paramref name="fromPosition"/>, waiting up to
     /// <paramref name="maxWait"/> for the next one when none is ready yet.
     /// </summary>
-    [AlwaysInterleave, Alias("ReadResults")]
+    [AlwaysInterleave, Alias("ReadResults"), ResponseTimeout(FloodgateDefaults.LongCallTimeout)]
     Task<ResultPage> ReadResultsAsync(int fromPosition, int maxCount, TimeSpan maxWait, CancellationToken cancellationToken = default);
 
     /// <summary>Stops dispatch, cancels items in flight and marks every unfinished item Cancelled.</summary>

@@ -15,7 +15,11 @@ public interface IGlobalLimiterGrain : IGrainWithStringKey
     Task<LimiterConfiguration> ConfigureAsync(int maxConcurrency);
 
     /// <summary>Waits (up to the request's timeout) for permits and returns a lease, or a failure with a retry hint.</summary>
-    [Alias("Acquire")]
+    /// <remarks>
+    /// The response timeout covers the longest wait a limiter accepts (one hour) so a long, legitimate wait is never cut
+    /// off by Orleans' default 30 s timeout, which would leave a granted lease without a holder.
+    /// </remarks>
+    [Alias("Acquire"), ResponseTimeout(FloodgateDefaults.LongCallTimeout)]
     Task<AcquireResult> AcquireAsync(AcquireRequest request, CancellationToken cancellationToken = default);
 
     /// <summary>

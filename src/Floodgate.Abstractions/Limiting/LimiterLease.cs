@@ -9,6 +9,7 @@ public sealed class LimiterLease : IAsyncDisposable
 {
     private readonly IGlobalLimiterGrain _limiter;
     private readonly CancellationTokenSource _stop = new();
+    private readonly CancellationTokenSource _lost = new();
     private readonly Task _renewal;
     private int _released;
 
@@ -26,6 +27,12 @@ public sealed class LimiterLease : IAsyncDisposable
     /// <summary>False once the silo said the lease is gone (expired or released elsewhere).</summary>
     public bool IsHeld { get; private set; } = true;
 
+    /// <summary>
+    /// Cancelled when the limiter says the lease is gone (it expired, e.g. after renewals failed through a long outage):
+    /// work guarded by the lease should stop, since its permit may already be someone else's.
+    /// </summary>
+    public CancellationToken LeaseLost => _lost.Token;
+
     /// <summary>Releases the permits now.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -37,6 +44,7 @@ public sealed class LimiterLease : IAsyncDisposable
         await _stop.CancelAsync();
         await _renewal;
         _stop.Dispose();
+        _lost.Dispose();
         if (IsHeld)
         {
             await _limiter.ReleaseAsync(Lease.LeaseId);
@@ -53,13 +61,15 @@ public sealed class LimiterLease : IAsyncDisposable
             {
                 try
                 {
-                    if (await _limiter.RenewAsync(RenewRequest.For(Lease)) is { } renewed)
+                    // Disposal must not wait for a renewal stuck on an unreachable silo.
+                    if (await _limiter.RenewAsync(RenewRequest.For(Lease)).WaitAsync(cancellationToken) is { } renewed)
                     {
                         Lease = renewed;
                     }
                     else
                     {
                         IsHeld = false;
+                        await _lost.CancelAsync();
                         return;
                     }
                 }

@@ -61,6 +61,12 @@ internal sealed class FloodgateRateLimiter : RateLimiter
     protected override RateLimitLease AttemptAcquireCore(int permitCount)
     {
         ObjectDisposedException.ThrowIf(_disposed == 1, this);
+        if (TaskScheduler.Current != TaskScheduler.Default)
+        {
+            // Blocking on a grain call from inside a grain (or any single-threaded scheduler) would deadlock.
+            throw new InvalidOperationException("AttemptAcquire blocks on a grain call; inside a grain use AcquireAsync.");
+        }
+
         if (permitCount == 0)
         {
             return Volatile.Read(ref _lastKnownAvailable) > 0 ? EmptyLease.Acquired : Failed("No permit is available.", null);
@@ -154,7 +160,9 @@ internal sealed class FloodgateRateLimiter : RateLimiter
 
             owner.Returned(lease.Lease.Weight);
             // RateLimitLease.Dispose is synchronous; the release is one grain call that completes in the background.
-            _ = lease.DisposeAsync().AsTask();
+            // A release that fails is covered by the lease's TTL; observe it so it is not an unobserved exception.
+            _ = lease.DisposeAsync().AsTask().ContinueWith(
+                static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         }
     }
 

@@ -23,6 +23,9 @@ public sealed class BatchRecord
     [Id(4)] public List<ItemOutcome?> Outcomes { get; set; } = [];
 
     [Id(5)] public List<string> Warnings { get; set; } = [];
+
+    /// <summary>Positions dispatched and without an outcome at the last checkpoint: a successor counts them as in flight.</summary>
+    [Id(6)] public List<int> InFlight { get; set; } = [];
 }
 
 /// <summary>
@@ -74,11 +77,43 @@ internal sealed partial class BatchGrain(
 
         // A previous activation was lost: rebuild from the checkpoint and run again every item without an outcome.
         Restore();
-        if (!IsFinished)
+        if (IsFinished)
         {
-            LogResuming(BatchId, _pending);
-            StartCheckpoints();
-            await PumpAsync();
+            return;
+        }
+
+        LogResuming(BatchId, _pending + _inFlight);
+        StartCheckpoints();
+        if (record.State.CancelRequested)
+        {
+            // Cancelled before the loss: whatever has no outcome now never gets one from an item.
+            for (var position = 0; position < _status.Length; position++)
+            {
+                if (record.State.Outcomes[position] is null)
+                {
+                    Record(ItemOutcome.Cancelled(position, 0));
+                }
+            }
+
+            await FinishIfDoneAsync();
+            return;
+        }
+
+        // Items that were in flight may still run on a surviving silo: count them against the local limit and start
+        // them again (a no-op where their grain still runs them), before dispatching anything new.
+        foreach (var position in _dispatchedAt.Keys.ToList())
+        {
+            Dispatch(position);
+        }
+
+        await PumpAsync();
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (record.State.Spec is not null && _dirty)
+        {
+            await CheckpointAsync();
         }
     }
 
@@ -200,10 +235,23 @@ internal sealed partial class BatchGrain(
         _next = _status.Length;
         var inFlight = Enumerable.Range(0, _status.Length).Where(p => _status[p] == ItemStatus.InFlight).ToList();
         LogCancelling(BatchId, inFlight.Count);
-        await Task.WhenAll(inFlight.Select(p => GrainFactory.GetGrain<IItemGrain>(ItemKeys.Format(BatchId, p)).CancelAsync()));
+        await Task.WhenAll(inFlight.Select(CancelItemAsync));
         await FinishIfDoneAsync();
         Changed();
         return Progress();
+    }
+
+    private async Task CancelItemAsync(int position)
+    {
+        try
+        {
+            await GrainFactory.GetGrain<IItemGrain>(ItemKeys.Format(BatchId, position)).CancelAsync();
+        }
+        catch (Exception ex)
+        {
+            // The item still ends with one outcome: its own report, or Cancelled when the batch recovers.
+            LogCancelFailed(ex, BatchId, position);
+        }
     }
 
     public async Task ReportOutcomeAsync(ItemReport report)
@@ -265,6 +313,11 @@ internal sealed partial class BatchGrain(
     /// <summary>Starts again every item in flight for longer than the check interval (its silo may have died).</summary>
     private Task RestartStalledAsync()
     {
+        if (record.State.CancelRequested)
+        {
+            return Task.CompletedTask;
+        }
+
         var stalledBefore = time.GetUtcNow() - _options.InFlightCheckInterval;
         foreach (var position in _dispatchedAt.Where(d => d.Value <= stalledBefore).Select(d => d.Key).ToList())
         {
@@ -364,12 +417,20 @@ internal sealed partial class BatchGrain(
         var outcomes = record.State.Outcomes;
         _status = new ItemStatus[outcomes.Count];
         _pending = _succeeded = _failed = _cancelled = _inFlight = _next = _completedPrefix = 0;
+        _dispatchedAt.Clear();
+        var wasInFlight = record.State.InFlight.ToHashSet();
         for (var i = 0; i < outcomes.Count; i++)
         {
             if (outcomes[i] is { } outcome)
             {
                 _status[i] = outcome.Status;
                 Count(outcome.Status);
+            }
+            else if (wasInFlight.Contains(i))
+            {
+                _status[i] = ItemStatus.InFlight;
+                _inFlight++;
+                _dispatchedAt[i] = time.GetUtcNow();
             }
             else
             {
@@ -405,8 +466,17 @@ internal sealed partial class BatchGrain(
             return;
         }
 
-        _dirty = false;
-        await record.WriteStateAsync();
+        record.State.InFlight = [.. _dispatchedAt.Keys];
+        try
+        {
+            await record.WriteStateAsync();
+            _dirty = false;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Stays dirty: the next tick (or deactivation) writes again.
+            LogCheckpointFailed(ex, BatchId);
+        }
     }
 
     private BatchProgress Progress()
@@ -491,6 +561,12 @@ internal sealed partial class BatchGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId} resumes after losing its activation: {Pending} item(s) to run")]
     private partial void LogResuming(string batchId, int pending);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: cancel did not reach item {Position}")]
+    private partial void LogCancelFailed(Exception ex, string batchId, int position);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: checkpoint failed; retrying at the next one")]
+    private partial void LogCheckpointFailed(Exception ex, string batchId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId} cancelling; {InFlight} item(s) in flight")]
     private partial void LogCancelling(string batchId, int inFlight);

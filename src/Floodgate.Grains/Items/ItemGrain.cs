@@ -1,10 +1,12 @@
 using System.Text.Json;
 using Floodgate.Batches;
 using Floodgate.Breakers;
+using Floodgate.Grains.Breakers;
 using Floodgate.Grains.Processors;
 using Floodgate.Items;
 using Floodgate.Limiting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Polly;
 
 namespace Floodgate.Grains.Items;
@@ -18,6 +20,7 @@ namespace Floodgate.Grains.Items;
 internal sealed partial class ItemGrain(
     ProcessorRegistry processors,
     ItemPipelines pipelines,
+    IOptions<CircuitBreakerOptions> breakerOptions,
     TimeProvider time,
     ILogger<ItemGrain> logger) : Grain, IItemGrain
 {
@@ -125,8 +128,15 @@ internal sealed partial class ItemGrain(
         var reported = false;
         try
         {
-            var permits = await HeldPermits.AcquireAsync(
-                GrainFactory, work, work.PermitTimeout ?? pipelines.Options.AcquireTimeout, time, cancellationToken);
+            var permitTimeout = work.PermitTimeout ?? pipelines.Options.AcquireTimeout;
+            if (decision.IsProbe)
+            {
+                // The probe slot is ours until our report: wait for permits only as long as the breaker keeps it for us.
+                var probeWait = breakerOptions.Value.ProbeTimeout - pipelines.Options.AttemptTimeout;
+                permitTimeout = permitTimeout < probeWait ? permitTimeout : probeWait;
+            }
+
+            var permits = await HeldPermits.AcquireAsync(GrainFactory, work, permitTimeout, time, cancellationToken);
             try
             {
                 counters.Attempts++;
@@ -150,14 +160,33 @@ internal sealed partial class ItemGrain(
             finally
             {
                 reported = true;
-                await breaker.ReportAsync(breakerResult, decision.IsProbe);
-                await permits.DisposeAsync();
+                try
+                {
+                    await breaker.ReportAsync(breakerResult, decision.IsProbe);
+                }
+                catch (Exception ex)
+                {
+                    // A lost report must neither keep the permits nor replace the call's real result.
+                    LogBreakerReportFailed(ex, work.Breaker);
+                }
+                finally
+                {
+                    await permits.DisposeAsync();
+                }
             }
         }
-        catch when (!reported && decision.IsProbe)
+        catch (Exception) when (!reported && decision.IsProbe)
         {
             // The probe never reached the upstream: hand the probe slot back so another caller can probe.
-            await breaker.ReportAsync(CallResult.Ignored, wasProbe: true);
+            try
+            {
+                await breaker.ReportAsync(CallResult.Ignored, wasProbe: true);
+            }
+            catch (Exception ex)
+            {
+                LogBreakerReportFailed(ex, work.Breaker);
+            }
+
             throw;
         }
     }
@@ -171,6 +200,9 @@ internal sealed partial class ItemGrain(
 
     private Task OnActivation(Func<Task> work) =>
         Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.None, _activationScheduler).Unwrap();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not report a call result to breaker {Breaker}")]
+    private partial void LogBreakerReportFailed(Exception ex, string breaker);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Item {BatchId}/{Position} failed after {Attempts} attempt(s): {Error}")]
     private partial void LogItemFailed(string batchId, int position, int attempts, string? error);

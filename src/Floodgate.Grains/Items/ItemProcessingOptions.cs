@@ -1,3 +1,4 @@
+using Floodgate.Grains.Breakers;
 using Floodgate.Grains.Limiting;
 using Microsoft.Extensions.Options;
 
@@ -44,7 +45,8 @@ public sealed class ItemProcessingOptions
     public TimeSpan AcquireTimeout { get; set; } = FloodgateDefaults.AcquireTimeout;
 }
 
-internal sealed class ItemProcessingOptionsValidator(IOptions<LimiterOptions> limiterOptions) : IValidateOptions<ItemProcessingOptions>
+internal sealed class ItemProcessingOptionsValidator(IOptions<LimiterOptions> limiterOptions, IOptions<CircuitBreakerOptions> breakerOptions)
+    : IValidateOptions<ItemProcessingOptions>
 {
     public ValidateOptionsResult Validate(string? name, ItemProcessingOptions o)
     {
@@ -57,6 +59,11 @@ internal sealed class ItemProcessingOptionsValidator(IOptions<LimiterOptions> li
         else if (o.AttemptTimeout >= limiterOptions.Value.DefaultLeaseTtl)
         {
             errors.Add($"{section}:AttemptTimeout ({o.AttemptTimeout}) must be shorter than {LimiterOptions.SectionName}:DefaultLeaseTtl ({limiterOptions.Value.DefaultLeaseTtl}).");
+        }
+
+        if (breakerOptions.Value.ProbeTimeout <= o.AttemptTimeout)
+        {
+            errors.Add($"{CircuitBreakerOptions.SectionName}:ProbeTimeout ({breakerOptions.Value.ProbeTimeout}) must be longer than {section}:AttemptTimeout ({o.AttemptTimeout}): a half-open probe must be able to finish.");
         }
 
         if (o.TotalTimeout < o.AttemptTimeout)

@@ -50,6 +50,7 @@ internal sealed partial class GlobalLimiterGrain(
     private readonly SemaphoreSlim _writeGate = new(1, 1);
     private PermitLedger _ledger = null!;
     private IGrainTimer? _wakeTimer;
+    private TimeSpan _persistedLongestTtl;
     private DateTimeOffset? _wakeAt;
 
     private string Name => this.GetPrimaryKeyString();
@@ -69,9 +70,11 @@ internal sealed partial class GlobalLimiterGrain(
         record.State.Epoch++;
         // The claim: if another activation wrote since we read, this throws and this activation never starts.
         await record.WriteStateAsync(cancellationToken);
+        _persistedLongestTtl = record.State.LongestTtl;
         if (uncleanLoss)
         {
-            var until = time.GetUtcNow() + record.State.LongestTtl;
+            // A duplicate activation (partition) learns it is fenced within one confirm interval; wait that out too.
+            var until = time.GetUtcNow() + record.State.LongestTtl + _options.ConfirmInterval;
             _ledger.PauseUntil(until);
             LogRecovering(Name, record.State.Epoch, until);
         }
@@ -125,11 +128,27 @@ internal sealed partial class GlobalLimiterGrain(
     public async Task<AcquireResult> AcquireAsync(AcquireRequest request, CancellationToken cancellationToken = default)
     {
         var ttl = ValidateAcquire(request);
-        if (ttl > record.State.LongestTtl)
+        if (_ledger.Fenced)
         {
-            // Persist before granting: a successor must wait out the longest lease that may be alive.
-            record.State.LongestTtl = ttl;
-            await WriteRecordAsync();
+            return Fenced();
+        }
+
+        while (ttl > _persistedLongestTtl)
+        {
+            // Persist before granting: a successor must wait out the longest lease that may be alive. A concurrent
+            // acquire with the same TTL waits for this write too instead of being granted before it lands.
+            record.State.LongestTtl = Max(record.State.LongestTtl, ttl);
+            var writing = record.State.LongestTtl;
+            try
+            {
+                await WriteRecordAsync();
+            }
+            catch (InconsistentStateException)
+            {
+                return Fenced();
+            }
+
+            _persistedLongestTtl = Max(_persistedLongestTtl, writing);
         }
 
         _ledger.ExpireDue();
@@ -151,12 +170,22 @@ internal sealed partial class GlobalLimiterGrain(
         }
         catch (TimeoutException)
         {
-            // Granted in the same turn the timeout fired: the caller gets the lease rather than a leak.
-            return _ledger.Abandon(waiter, timedOut: true) ? Unavailable(AcquireFailure.Timeout) : AcquireResult.Success(await waiter.Task, Available);
+            if (_ledger.Abandon(waiter, timedOut: true))
+            {
+                return Unavailable(AcquireFailure.Timeout);
+            }
+
+            // Completed in the same turn the timeout fired: granted (the caller gets the lease rather than a leak),
+            // fenced, or failed by a limit change.
+            return waiter.Task.IsCompletedSuccessfully
+                ? AcquireResult.Success(waiter.Task.Result, Available)
+                : waiter.Task.Exception?.InnerException is FloodgateValidationException invalid
+                    ? throw invalid
+                    : Fenced();
         }
-        catch (LimiterFencedException ex)
+        catch (LimiterFencedException)
         {
-            return AcquireResult.Fail(AcquireFailure.Fenced, ex.Message, _options.RetryAfterHint, 0);
+            return Fenced();
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -179,7 +208,7 @@ internal sealed partial class GlobalLimiterGrain(
         }
 
         // During recovery a renewal that names its holder and weight is a lease the lost activation granted: adopt it.
-        if (_ledger.Paused && request is { Holder: { } holder, Weight: { } weight } && Names.Check("Holder", holder) is null && weight > 0)
+        if (_ledger.Recovering && request is { Holder: { } holder, Weight: { } weight } && Names.Check("Holder", holder) is null && weight > 0)
         {
             var ttl = request.Ttl is { } asked && asked >= _options.MinLeaseTtl && asked <= _options.MaxLeaseTtl ? asked : _options.DefaultLeaseTtl;
             var adopted = _ledger.Adopt(request.LeaseId, holder, weight, ttl);
@@ -345,8 +374,16 @@ internal sealed partial class GlobalLimiterGrain(
         return ttl;
     }
 
+    private AcquireResult Fenced() =>
+        AcquireResult.Fail(AcquireFailure.Fenced, $"Limiter '{Name}' moved to another activation; try again.", _options.RetryAfterHint, 0);
+
     private AcquireResult Unavailable(AcquireFailure failure)
     {
+        if (_ledger.Fenced)
+        {
+            return Fenced();
+        }
+
         if (_ledger.Paused)
         {
             var left = (_ledger.PausedUntil ?? time.GetUtcNow()) - time.GetUtcNow();

@@ -39,8 +39,11 @@ public sealed class LimiterOptions
     /// <summary>Wait hint returned with a timed-out acquire.</summary>
     public TimeSpan RetryAfterHint { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>How often an activation re-confirms its claim (epoch) in storage: half the default lease TTL.</summary>
-    public TimeSpan ConfirmInterval => DefaultLeaseTtl / 2;
+    /// <summary>
+    /// How often an activation re-confirms its claim (epoch) in storage; at most half the default lease TTL. A
+    /// recovering successor also waits this long, the time a duplicate activation may take to learn it was fenced.
+    /// </summary>
+    public TimeSpan ConfirmInterval { get; set; } = FloodgateDefaults.LeaseTtl / 2;
 
     /// <summary>The requests-per-minute budget from configuration for <paramref name="limiter"/>, or null.</summary>
     public int? ConfiguredRateFor(string limiter) => RequestsPerMinute.TryGetValue(limiter, out var rpm) ? rpm : null;
@@ -95,14 +98,19 @@ internal sealed class LimiterOptionsValidator : IValidateOptions<LimiterOptions>
             errors.Add($"{LimiterOptions.SectionName}:DefaultLeaseTtl must be between MinLeaseTtl and MaxLeaseTtl (got {o.DefaultLeaseTtl}).");
         }
 
-        if (o.MaxWaitTimeout <= TimeSpan.Zero)
+        if (o.MaxWaitTimeout <= TimeSpan.Zero || o.MaxWaitTimeout > TimeSpan.Parse(FloodgateDefaults.LongCallTimeout) - TimeSpan.FromMinutes(1))
         {
-            errors.Add($"{LimiterOptions.SectionName}:MaxWaitTimeout must be positive.");
+            errors.Add($"{LimiterOptions.SectionName}:MaxWaitTimeout must be positive and at most one hour (got {o.MaxWaitTimeout}).");
         }
 
         if (o.SweepInterval <= TimeSpan.Zero || o.SweepInterval > o.MinLeaseTtl)
         {
             errors.Add($"{LimiterOptions.SectionName}:SweepInterval must be positive and not above MinLeaseTtl (got {o.SweepInterval}).");
+        }
+
+        if (o.ConfirmInterval <= TimeSpan.Zero || o.ConfirmInterval > o.DefaultLeaseTtl / 2)
+        {
+            errors.Add($"{LimiterOptions.SectionName}:ConfirmInterval must be positive and at most half of DefaultLeaseTtl (got {o.ConfirmInterval}).");
         }
 
         if (o.RetryAfterHint <= TimeSpan.Zero)

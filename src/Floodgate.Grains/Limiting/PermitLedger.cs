@@ -1,4 +1,5 @@
 using Floodgate.Limiting;
+using Floodgate.Validation;
 
 namespace Floodgate.Grains.Limiting;
 
@@ -139,11 +140,11 @@ internal sealed class PermitLedger(string name, TimeProvider time)
         return true;
     }
 
-    /// <summary>Extends a live lease by its TTL; null when unknown or expired.</summary>
+    /// <summary>Extends a live lease by its TTL; null when unknown, expired, or this activation is fenced.</summary>
     public Lease? Renew(string leaseId)
     {
         ExpireDue();
-        if (!_leases.TryGetValue(leaseId, out var entry))
+        if (_fenced || !_leases.TryGetValue(leaseId, out var entry))
         {
             return null;
         }
@@ -188,11 +189,17 @@ internal sealed class PermitLedger(string name, TimeProvider time)
         return expired.Count;
     }
 
-    /// <summary>Changes the limit; raising grants waiters at once, lowering only withholds new grants.</summary>
+    /// <summary>
+    /// Changes the limit; raising grants waiters at once, lowering only withholds new grants. Waiters asking for more
+    /// permits than the new limit could ever grant fail at once (they would block the queue forever).
+    /// </summary>
     public void SetMaxConcurrency(int maxConcurrency)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxConcurrency, 1);
         MaxConcurrency = maxConcurrency;
+        FailWaiters(
+            w => w.Weight > maxConcurrency,
+            w => new FloodgateValidationException($"Weight {w.Weight} is above the new limit {maxConcurrency} of '{Name}'."));
         Pump();
     }
 
@@ -206,22 +213,46 @@ internal sealed class PermitLedger(string name, TimeProvider time)
     /// <summary>Grants nothing new until <paramref name="until"/> (recovery after an unclean loss).</summary>
     public void PauseUntil(DateTimeOffset until) => _pausedUntil = until;
 
+    /// <summary>True once another activation has claimed the limiter: this one grants, renews and adopts nothing.</summary>
+    public bool Fenced => _fenced;
+
+    /// <summary>True while recovering from an unclean loss (not fenced): renewals of unknown leases re-adopt them.</summary>
+    public bool Recovering => !_fenced && Paused;
+
     /// <summary>Stops granting for good and fails every waiter: another activation owns the limiter now.</summary>
     public void Fence()
     {
         _fenced = true;
-        foreach (var waiter in _queues.Values.SelectMany(q => q).ToList())
-        {
-            waiter.Fail(new LimiterFencedException(Name));
-        }
+        FailWaiters(_ => true, _ => new LimiterFencedException(Name));
+    }
 
-        _queues.Clear();
-        foreach (var rotation in _rotations.Values)
+    private void FailWaiters(Func<Waiter, bool> predicate, Func<Waiter, Exception> error)
+    {
+        foreach (var ((priority, holder), queue) in _queues.ToList())
         {
-            rotation.Clear();
-        }
+            var failing = queue.Where(predicate).ToList();
+            if (failing.Count == 0)
+            {
+                continue;
+            }
 
-        Waiting = 0;
+            var kept = new Queue<Waiter>(queue.Where(w => !predicate(w)));
+            if (kept.Count == 0)
+            {
+                _queues.Remove((priority, holder));
+                _rotations[priority].Remove(holder);
+            }
+            else
+            {
+                _queues[(priority, holder)] = kept;
+            }
+
+            Waiting -= failing.Count;
+            foreach (var waiter in failing)
+            {
+                waiter.Fail(error(waiter));
+            }
+        }
     }
 
     /// <summary>Grants waiters while the head of the highest non-empty priority class fits.</summary>
@@ -286,7 +317,7 @@ internal sealed class PermitLedger(string name, TimeProvider time)
             RateBudget = _rate.Budget,
             RateAvailable = _rate.Available,
             Recovering = Paused,
-            RecoveringUntil = PausedUntil,
+            RecoveringUntil = Recovering ? _pausedUntil : null,
             Epoch = epoch,
             Readopted = Readopted,
         };

@@ -35,6 +35,7 @@ public sealed class FailoverTests : IAsyncLifetime
         {
             ["Floodgate:Limiters:DefaultLeaseTtl"] = LeaseTtl.ToString(),
             ["Floodgate:Limiters:SweepInterval"] = "00:00:00.500",
+            ["Floodgate:Limiters:ConfirmInterval"] = "00:00:01",
             ["Floodgate:Items:AttemptTimeout"] = "00:00:02",
         }).Build();
         var builder = new InProcessTestClusterBuilder(2);

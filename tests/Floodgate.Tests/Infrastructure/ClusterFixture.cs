@@ -42,6 +42,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             ["Floodgate:Items:AttemptTimeout"] = "00:00:10",
             ["Floodgate:Items:AcquireTimeout"] = "00:01:00",
             ["Floodgate:Limiters:Limits:configured-limiter"] = "7",
+            ["Floodgate:Limiters:ConfirmInterval"] = "00:00:01",
         }).Build();
 
         var builder = new InProcessTestClusterBuilder(2);
