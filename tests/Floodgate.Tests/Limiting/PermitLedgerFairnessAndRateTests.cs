@@ -176,4 +176,23 @@ public sealed class PermitLedgerFairnessAndRateTests
         Assert.Equal(0, ledger.Waiting);
         Assert.Null(ledger.TryAcquire("x", 1, Ttl));
     }
+
+    [Fact]
+    public void SetMaxConcurrency_BelowAQueuedWeight_FailsThatWaiterAndServesTheOthers()
+    {
+        var ledger = CreateSut(5);
+        var held = Enumerable.Range(0, 5).Select(_ => ledger.TryAcquire("x", 1, Ttl)!).ToList();
+        var heavy = ledger.Enqueue("heavy", 5, Ttl);
+        var light = ledger.Enqueue("light", 1, Ttl);
+
+        ledger.SetMaxConcurrency(3);
+        foreach (var lease in held)
+        {
+            ledger.Release(lease.LeaseId);
+        }
+
+        Assert.IsType<Floodgate.Validation.FloodgateValidationException>(heavy.Task.Exception?.InnerException);
+        Assert.True(light.Task.IsCompletedSuccessfully);
+        Assert.Equal(0, ledger.Waiting);
+    }
 }
