@@ -8,6 +8,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Orleans.Storage;
 
 namespace Floodgate.Grains.Hosting;
 
@@ -29,6 +30,10 @@ public static class FloodgateSiloExtensions
     public static IServiceCollection AddFloodgateGrainServices(this IServiceCollection services, IConfiguration configuration)
     {
         services.TryAddSingleton(TimeProvider.System);
+
+        // Grain state (batch specs, outcomes, limiter records) is stored with the Orleans serializer: the state types
+        // are [GenerateSerializer] records with stable ids, which the default JSON storage serializer cannot rebuild.
+        services.AddSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>();
         services.AddValidatedOptions<LimiterOptions, LimiterOptionsValidator>(configuration, LimiterOptions.SectionName);
         services.AddValidatedOptions<CircuitBreakerOptions, CircuitBreakerOptionsValidator>(configuration, CircuitBreakerOptions.SectionName);
         services.AddValidatedOptions<ItemProcessingOptions, ItemProcessingOptionsValidator>(configuration, ItemProcessingOptions.SectionName);
