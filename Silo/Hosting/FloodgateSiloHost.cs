@@ -1,6 +1,7 @@
 using System.Net;
 using Floodgate.Client.Hosting;
 using Floodgate.Grains.Hosting;
+using Floodgate.Grains.Limiting;
 using Floodgate.Silo.Api;
 using Floodgate.Silo.Health;
 using Floodgate.Validation;
@@ -61,6 +62,10 @@ public static class FloodgateSiloHost
                 orleans.UseLocalhostClustering(silo.SiloPort, silo.GatewayPort, serviceId: silo.ServiceId, clusterId: silo.ClusterId);
                 orleans.AddMemoryGrainStorageAsDefault();
                 orleans.UseInMemoryReminderService();
+
+                // In-memory storage dies with this silo: a clean-shutdown marker would have no reader, and at shutdown
+                // the storage grains are already gone.
+                orleans.Services.PostConfigure<LimiterOptions>(o => o.RecordCleanShutdown = false);
             }
 
             if (silo.Dashboard)

@@ -86,7 +86,7 @@ internal sealed partial class GlobalLimiterGrain(
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         _ledger.ExpireDue();
-        if (_ledger.InUse > 0 || _ledger.Paused)
+        if (!_options.RecordCleanShutdown || _ledger.InUse > 0 || _ledger.Paused)
         {
             // Leases are still out (or we never finished recovering): the successor must recover too.
             return;

@@ -36,6 +36,12 @@ public sealed class LimiterOptions
     /// <summary>How often expired leases are swept.</summary>
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Write the clean-shutdown marker when a limiter deactivates holding no permits, so its successor need not recover.
+    /// Off for a single silo with in-memory storage, where the record dies with the silo anyway.
+    /// </summary>
+    public bool RecordCleanShutdown { get; set; } = true;
+
     /// <summary>Wait hint returned with a timed-out acquire.</summary>
     public TimeSpan RetryAfterHint { get; set; } = TimeSpan.FromSeconds(1);
 
