@@ -133,7 +133,7 @@ public sealed class BatchProcessingTests(ClusterFixture fixture)
     {
         var items = Enumerable.Range(0, 50).Select(i => $$"""{"i":{{i}},"delayMs":200}""").ToList();
         var handle = await fixture.Client.SubmitBatchAsync(new BatchSpec { Items = items, Processor = "delay", LocalLimit = 2, Limiter = Unique.Name("acct") });
-        await Limiting.GlobalLimiterGrainTests.WaitUntilAsync(async () => (await handle.GetProgressAsync()).InFlight == 2);
+        await Eventually.TrueAsync(async () => (await handle.GetProgressAsync()).InFlight == 2);
 
         await handle.CancelAsync();
         var final = await handle.WaitForCompletionAsync();

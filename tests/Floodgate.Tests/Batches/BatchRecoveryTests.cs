@@ -19,7 +19,7 @@ public sealed class BatchRecoveryTests(ClusterFixture fixture)
     public async Task Deactivation_MidRun_BatchResumesAndEveryItemEndsOnce()
     {
         var handle = await fixture.Client.SubmitBatchAsync(DelayBatch(60, 4));
-        await Limiting.GlobalLimiterGrainTests.WaitUntilAsync(async () => (await handle.GetProgressAsync()).Done >= 10);
+        await Eventually.TrueAsync(async () => (await handle.GetProgressAsync()).Done >= 10);
 
         var grain = fixture.Cluster.Client.GetGrain<IBatchGrain>(handle.Id);
         await fixture.Cluster.DeactivateAsync(grain);
@@ -48,7 +48,7 @@ public sealed class BatchRecoveryTests(ClusterFixture fixture)
     public async Task Deactivation_AfterCancel_BatchFinishesCancelled()
     {
         var handle = await fixture.Client.SubmitBatchAsync(DelayBatch(40, 2));
-        await Limiting.GlobalLimiterGrainTests.WaitUntilAsync(async () => (await handle.GetProgressAsync()).InFlight == 2);
+        await Eventually.TrueAsync(async () => (await handle.GetProgressAsync()).InFlight == 2);
         await handle.CancelAsync();
 
         var grain = fixture.Cluster.Client.GetGrain<IBatchGrain>(handle.Id);

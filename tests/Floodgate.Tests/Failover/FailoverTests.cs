@@ -95,12 +95,12 @@ public sealed class FailoverTests : IAsyncLifetime
             }
         })).ToList();
 
-        await WaitUntilAsync(() => Volatile.Read(ref completed) >= 20, stop.Token);
+        await Eventually.TrueAsync(() => Volatile.Read(ref completed) >= 20, stop.Token);
         var siloOfLimiter = await FindSiloOfAsync(name);
         await _cluster.KillSiloAsync(_cluster.GetActiveSilos().Single(s => s.SiloAddress.Equals(siloOfLimiter)));
         var atKill = Volatile.Read(ref completed);
 
-        await WaitUntilAsync(() => Volatile.Read(ref completed) >= atKill + 40, stop.Token);
+        await Eventually.TrueAsync(() => Volatile.Read(ref completed) >= atKill + 40, stop.Token);
         var status = await client.GetLimiterStatusAsync(name);
         await stop.CancelAsync();
         await Task.WhenAll(workers);
@@ -113,13 +113,5 @@ public sealed class FailoverTests : IAsyncLifetime
     {
         var stats = await _cluster.Client.GetGrain<IManagementGrain>(0).GetDetailedGrainStatistics();
         return stats.Single(s => s.GrainId.ToString().Contains(limiter, StringComparison.Ordinal)).SiloAddress;
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, CancellationToken cancellationToken)
-    {
-        while (!condition())
-        {
-            await Task.Delay(50, cancellationToken);
-        }
     }
 }

@@ -80,7 +80,7 @@ public sealed class GlobalLimiterGrainTests(ClusterFixture fixture)
             }));
 
             // Wait until this waiter is queued so arrival order is known.
-            await WaitUntilAsync(async () => (await limiter.GetStatusAsync()).Waiting == index + 1);
+            await Eventually.TrueAsync(async () => (await limiter.GetStatusAsync()).Waiting == index + 1);
         }
 
         await limiter.ReleaseAsync(first.Lease!.LeaseId);
@@ -128,11 +128,11 @@ public sealed class GlobalLimiterGrainTests(ClusterFixture fixture)
         using var cancellation = new CancellationTokenSource();
 
         var waiting = limiter.AcquireAsync(Request("late"), cancellation.Token);
-        await WaitUntilAsync(async () => (await limiter.GetStatusAsync()).Waiting == 1);
+        await Eventually.TrueAsync(async () => (await limiter.GetStatusAsync()).Waiting == 1);
         await cancellation.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
-        await WaitUntilAsync(async () => (await limiter.GetStatusAsync()).Waiting == 0);
+        await Eventually.TrueAsync(async () => (await limiter.GetStatusAsync()).Waiting == 0);
         Assert.Equal(1, (await limiter.GetStatusAsync()).InUse);
     }
 
@@ -144,7 +144,7 @@ public sealed class GlobalLimiterGrainTests(ClusterFixture fixture)
         await limiter.AcquireAsync(Request("a"));
         await limiter.AcquireAsync(Request("b"));
         var waiting = limiter.AcquireAsync(Request("c"));
-        await WaitUntilAsync(async () => (await limiter.GetStatusAsync()).Waiting == 1);
+        await Eventually.TrueAsync(async () => (await limiter.GetStatusAsync()).Waiting == 1);
 
         var status = await limiter.GetStatusAsync();
 
@@ -211,21 +211,6 @@ public sealed class GlobalLimiterGrainTests(ClusterFixture fixture)
         await Assert.ThrowsAsync<FloodgateValidationException>(() => limiter.SetLimitsAsync(new LimiterLimits(limit)));
 
         Assert.Equal(FloodgateDefaults.MaxConcurrency, (await limiter.GetStatusAsync()).MaxConcurrency);
-    }
-
-    internal static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        for (var i = 0; i < 500; i++)
-        {
-            if (await condition())
-            {
-                return;
-            }
-
-            await Task.Delay(10);
-        }
-
-        throw new TimeoutException("Condition not met.");
     }
 
     private static void InterlockedMax(ref int target, int value)

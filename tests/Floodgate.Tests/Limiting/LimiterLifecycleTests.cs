@@ -9,8 +9,6 @@ namespace Floodgate.Tests.Limiting;
 [Collection(ClusterCollection.Name)]
 public sealed class LimiterLifecycleTests(ClusterFixture fixture)
 {
-    private static Task WaitUntilAsync(Func<Task<bool>> condition) => GlobalLimiterGrainTests.WaitUntilAsync(condition);
-
     [Fact]
     public async Task AcquireAsync_RateBudgetUsedUp_FailsWithBudgetReasonAndRetryAfter()
     {
@@ -45,13 +43,13 @@ public sealed class LimiterLifecycleTests(ClusterFixture fixture)
         fixture.Simulator.ResetStats();
         var items = TestItems.Words(400);
         var handle = await fixture.Client.SubmitBatchAsync(new BatchSpec { Items = items, Processor = "openai-chat", Limiter = name, LocalLimit = 10 });
-        await WaitUntilAsync(async () => (await handle.GetProgressAsync()).Done >= 20);
+        await Eventually.TrueAsync(async () => (await handle.GetProgressAsync()).Done >= 20);
         Assert.InRange(fixture.Simulator.GetStats().MaxConcurrent, 1, 2);
 
         await fixture.Client.SetLimitsAsync(name, new LimiterLimits(8));
-        await WaitUntilAsync(async () => (await fixture.Client.GetLimiterStatusAsync(name)).HighWaterMark >= 7);
+        await Eventually.TrueAsync(async () => (await fixture.Client.GetLimiterStatusAsync(name)).HighWaterMark >= 7);
         await fixture.Client.SetLimitsAsync(name, new LimiterLimits(3));
-        await WaitUntilAsync(async () => (await fixture.Client.GetLimiterStatusAsync(name)).InUse <= 3);
+        await Eventually.TrueAsync(async () => (await fixture.Client.GetLimiterStatusAsync(name)).InUse <= 3);
         fixture.Simulator.ResetStats();
         await handle.WaitForCompletionAsync();
 

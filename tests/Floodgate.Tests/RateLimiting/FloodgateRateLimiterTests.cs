@@ -128,7 +128,7 @@ public sealed class FloodgateRateLimiterTests(ClusterFixture fixture)
     }
 
     private Task GlobalLimiterWait(string name, int? inUse = null, int? waiting = null) =>
-        Limiting.GlobalLimiterGrainTests.WaitUntilAsync(async () =>
+        Eventually.TrueAsync(async () =>
         {
             var status = await fixture.Client.GetLimiterStatusAsync(name);
             return (inUse is null || status.InUse == inUse) && (waiting is null || status.Waiting == waiting);
