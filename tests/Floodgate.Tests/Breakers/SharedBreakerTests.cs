@@ -49,6 +49,29 @@ public sealed class SharedBreakerTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Items_BreakerReportFails_StillSucceedAndReleaseEveryPermit()
+    {
+        var limiter = Unique.Name("acct");
+        var breaker = FaultInjectionFilter.FaultyBreakerPrefix + Guid.NewGuid().ToString("N")[..12];
+        var handle = await fixture.Client.SubmitBatchAsync(new BatchSpec
+        {
+            Items = TestItems.Words(12),
+            Processor = "delay",
+            ProcessorOptions = new Dictionary<string, string> { ["delayMs"] = "10" },
+            Limiter = limiter,
+            Breaker = breaker,
+            LocalLimit = 4,
+        });
+
+        var final = await handle.WaitForCompletionAsync();
+
+        Assert.Equal(12, final.Succeeded);
+        var status = await fixture.Client.GetLimiterStatusAsync(limiter);
+        Assert.Equal((0, 12L), (status.InUse, status.Grants));
+        Assert.Contains(fixture.Logs.Lines, line => line.Contains($"Could not report a call result to breaker {breaker}", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task ResetAsync_OpenCircuit_LetsCallsThroughAgain()
     {
         var name = Unique.Name("brk");

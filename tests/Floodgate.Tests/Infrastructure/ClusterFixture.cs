@@ -50,6 +50,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         {
             silo.AddMemoryGrainStorageAsDefault();
             silo.AddFloodgate(configuration);
+            silo.AddIncomingGrainCallFilter<FaultInjectionFilter>();
             silo.Services.AddLogging(logging => logging.AddProvider(Logs).AddFilter<LogCapture>("Floodgate", LogLevel.Debug));
         });
         Cluster = builder.Build();
