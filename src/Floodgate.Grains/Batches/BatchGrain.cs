@@ -367,12 +367,17 @@ internal sealed partial class BatchGrain(
         _status[position] = outcome.Status;
         record.State.Outcomes[position] = outcome;
         Count(outcome.Status);
+        AdvanceCompletedPrefix();
+        _dirty = true;
+    }
+
+    /// <summary>Moves the end of the in-order readable results past every consecutive outcome.</summary>
+    private void AdvanceCompletedPrefix()
+    {
         while (_completedPrefix < _status.Length && record.State.Outcomes[_completedPrefix] is not null)
         {
             _completedPrefix++;
         }
-
-        _dirty = true;
     }
 
     private void Count(ItemStatus status)
@@ -439,10 +444,7 @@ internal sealed partial class BatchGrain(
             }
         }
 
-        while (_completedPrefix < outcomes.Count && outcomes[_completedPrefix] is not null)
-        {
-            _completedPrefix++;
-        }
+        AdvanceCompletedPrefix();
 
         _limit = new AdaptiveLimit(Spec.LocalLimit, _options.IncreaseAfterSuccesses);
         _limiters = Spec.AllLimiters;

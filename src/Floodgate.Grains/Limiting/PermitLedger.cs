@@ -94,31 +94,14 @@ internal sealed class PermitLedger(string name, TimeProvider time)
     /// <summary>Removes a waiter that gave up. Returns false when it was already granted (the caller owns the lease).</summary>
     public bool Abandon(Waiter waiter, bool timedOut)
     {
-        if (waiter.Task.IsCompleted || !_queues.TryGetValue((waiter.Priority, waiter.Holder), out var queue))
+        if (waiter.Task.IsCompleted || RemoveFromQueue((waiter.Priority, waiter.Holder), w => ReferenceEquals(w, waiter)).Count == 0)
         {
             return false;
         }
 
-        var kept = new Queue<Waiter>(queue.Where(w => !ReferenceEquals(w, waiter)));
-        if (kept.Count == queue.Count)
-        {
-            return false;
-        }
-
-        Waiting--;
         if (timedOut)
         {
             Timeouts++;
-        }
-
-        if (kept.Count == 0)
-        {
-            _queues.Remove((waiter.Priority, waiter.Holder));
-            _rotations[waiter.Priority].Remove(waiter.Holder);
-        }
-        else
-        {
-            _queues[(waiter.Priority, waiter.Holder)] = kept;
         }
 
         waiter.Cancel();
@@ -228,31 +211,42 @@ internal sealed class PermitLedger(string name, TimeProvider time)
 
     private void FailWaiters(Func<Waiter, bool> predicate, Func<Waiter, Exception> error)
     {
-        foreach (var ((priority, holder), queue) in _queues.ToList())
+        foreach (var key in _queues.Keys.ToList())
         {
-            var failing = queue.Where(predicate).ToList();
-            if (failing.Count == 0)
-            {
-                continue;
-            }
-
-            var kept = new Queue<Waiter>(queue.Where(w => !predicate(w)));
-            if (kept.Count == 0)
-            {
-                _queues.Remove((priority, holder));
-                _rotations[priority].Remove(holder);
-            }
-            else
-            {
-                _queues[(priority, holder)] = kept;
-            }
-
-            Waiting -= failing.Count;
-            foreach (var waiter in failing)
+            foreach (var waiter in RemoveFromQueue(key, predicate))
             {
                 waiter.Fail(error(waiter));
             }
         }
+    }
+
+    /// <summary>Takes the waiters matching <paramref name="remove"/> out of one holder's queue, keeping the rest in order.</summary>
+    private List<Waiter> RemoveFromQueue((AcquirePriority Priority, string Holder) key, Func<Waiter, bool> remove)
+    {
+        if (!_queues.TryGetValue(key, out var queue))
+        {
+            return [];
+        }
+
+        var removed = queue.Where(remove).ToList();
+        if (removed.Count == 0)
+        {
+            return removed;
+        }
+
+        var kept = new Queue<Waiter>(queue.Where(w => !remove(w)));
+        if (kept.Count == 0)
+        {
+            _queues.Remove(key);
+            _rotations[key.Priority].Remove(key.Holder);
+        }
+        else
+        {
+            _queues[key] = kept;
+        }
+
+        Waiting -= removed.Count;
+        return removed;
     }
 
     /// <summary>Grants waiters while the head of the highest non-empty priority class fits.</summary>

@@ -27,7 +27,7 @@ public sealed class GlobalLimiterGrainTests(ClusterFixture fixture)
         {
             var result = await limiter.AcquireAsync(Request($"caller{i % 7}"));
             var now = Interlocked.Increment(ref held);
-            InterlockedMax(ref maxHeld, now);
+            InterlockedMax.Raise(ref maxHeld, now);
             await Task.Delay(5);
             Interlocked.Decrement(ref held);
             await limiter.ReleaseAsync(result.Lease!.LeaseId);
@@ -211,13 +211,5 @@ public sealed class GlobalLimiterGrainTests(ClusterFixture fixture)
         await Assert.ThrowsAsync<FloodgateValidationException>(() => limiter.SetLimitsAsync(new LimiterLimits(limit)));
 
         Assert.Equal(FloodgateDefaults.MaxConcurrency, (await limiter.GetStatusAsync()).MaxConcurrency);
-    }
-
-    private static void InterlockedMax(ref int target, int value)
-    {
-        int current;
-        while (value > (current = Volatile.Read(ref target)) && Interlocked.CompareExchange(ref target, value, current) != current)
-        {
-        }
     }
 }

@@ -33,12 +33,7 @@ public sealed class AspNetRateLimitingTests(ClusterFixture fixture)
         app.UseRateLimiter();
         app.MapGet("/work", async () =>
         {
-            var now = Interlocked.Increment(ref running);
-            int seen;
-            while (now > (seen = Volatile.Read(ref maxRunning)) && Interlocked.CompareExchange(ref maxRunning, now, seen) != seen)
-            {
-            }
-
+            InterlockedMax.Raise(ref maxRunning, Interlocked.Increment(ref running));
             await Task.Delay(30);
             Interlocked.Decrement(ref running);
             return "done";
