@@ -23,6 +23,14 @@ public interface IGlobalLimiterGrain : IGrainWithStringKey
     Task<AcquireResult> AcquireAsync(AcquireRequest request, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Undoes the acquire made with <paramref name="requestId"/>: releases the lease it was granted, or takes its waiter out
+    /// of the queue, and refuses the acquire if it arrives later. Idempotent; returns true when something was released or
+    /// removed. A caller that timed out or was cancelled calls this so no grant in transit is left without a holder.
+    /// </summary>
+    [Alias("CancelAcquire")]
+    Task<bool> CancelAcquireAsync(string requestId);
+
+    /// <summary>
     /// Extends a lease by its TTL. Returns null when the lease is unknown or already expired — except during recovery
     /// after an unclean loss, when a renewal naming its holder and weight re-adopts the lease.
     /// </summary>

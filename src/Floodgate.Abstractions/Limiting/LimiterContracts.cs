@@ -6,13 +6,24 @@ namespace Floodgate.Limiting;
 /// <param name="WaitTimeout">How long to wait in the queue before giving up; <see cref="TimeSpan.Zero"/> means do not wait.</param>
 /// <param name="LeaseTtl">How long the lease lives unless renewed; null uses the limiter's default.</param>
 /// <param name="Priority">Priority class: waiters of a higher class are granted first; within a class, round-robin across holders.</param>
+/// <param name="RequestId">
+/// A caller-chosen id that makes the acquire idempotent and cancellable: repeating the acquire with the same id returns
+/// the same lease (or joins the same wait), and <see cref="IGlobalLimiterGrain.CancelAcquireAsync"/> with it releases
+/// whatever the request was granted — also a grant still on its way back to a caller that already gave up.
+/// Null: the acquire can only be undone by releasing the lease it returns.
+/// </param>
 [GenerateSerializer, Immutable, Alias("Floodgate.AcquireRequest")]
 public sealed record AcquireRequest(
     [property: Id(0)] string Holder,
     [property: Id(1)] int Weight,
     [property: Id(2)] TimeSpan WaitTimeout,
     [property: Id(3)] TimeSpan? LeaseTtl = null,
-    [property: Id(4)] AcquirePriority Priority = AcquirePriority.Normal);
+    [property: Id(4)] AcquirePriority Priority = AcquirePriority.Normal,
+    [property: Id(5)] string? RequestId = null)
+{
+    /// <summary>A fresh request id for callers that want their acquire to be cancellable (a GUID, 32 hex digits).</summary>
+    public static string NewRequestId() => Guid.NewGuid().ToString("N");
+}
 
 /// <summary>Priority classes of waiters. Strict: a higher class is always served before a lower one.</summary>
 public enum AcquirePriority
@@ -64,8 +75,14 @@ public enum AcquireFailure
     /// <summary>The limiter is recovering from an unclean loss and grants nothing new for one lease TTL.</summary>
     Recovering = 2,
 
-    /// <summary>This activation of the limiter lost its claim to another activation and stopped granting; retry.</summary>
+    /// <summary>
+    /// This activation of the limiter stopped granting (another activation claimed it, or it is handing over to a
+    /// successor during a shutdown or migration); retry at once: the next call reaches the current activation.
+    /// </summary>
     Fenced = 3,
+
+    /// <summary>The request id was cancelled by its caller before this acquire arrived; nothing was granted.</summary>
+    Cancelled = 4,
 }
 
 /// <summary>The answer to an acquire: a lease, or a failure with a hint of when to try again, and the permits left free.</summary>
