@@ -152,7 +152,20 @@ internal sealed partial class GlobalLimiterGrain(
         }
 
         _ledger.ExpireDue();
-        if (_ledger.TryAcquire(request.Holder, request.Weight, ttl) is { } immediate)
+        if (request.RequestId is { } requestId)
+        {
+            if (_ledger.IsCancelled(requestId))
+            {
+                return AcquireResult.Fail(AcquireFailure.Cancelled, $"The acquire request '{requestId}' was cancelled by its caller.", null, Available);
+            }
+
+            if (_ledger.LeaseOf(requestId) is { } existing)
+            {
+                return AcquireResult.Success(existing, Available);
+            }
+        }
+
+        if (_ledger.TryAcquire(request.Holder, request.Weight, ttl, request.RequestId) is { } immediate)
         {
             return AcquireResult.Success(immediate, Available);
         }
@@ -162,7 +175,8 @@ internal sealed partial class GlobalLimiterGrain(
             return Unavailable(AcquireFailure.Timeout);
         }
 
-        var waiter = _ledger.Enqueue(request.Holder, request.Weight, ttl, request.Priority);
+        var waiter = (request.RequestId is { } id ? _ledger.WaiterOf(id) : null)
+            ?? _ledger.Enqueue(request.Holder, request.Weight, ttl, request.Priority, request.RequestId);
         ScheduleWake();
         try
         {
@@ -196,6 +210,19 @@ internal sealed partial class GlobalLimiterGrain(
 
             throw;
         }
+        catch (OperationCanceledException) when (waiter.Task.IsCanceled)
+        {
+            // Its request id was cancelled while it waited (CancelAcquireAsync).
+            return AcquireResult.Fail(AcquireFailure.Cancelled, $"The acquire request '{request.RequestId}' was cancelled by its caller.", null, Available);
+        }
+    }
+
+    public Task<bool> CancelAcquireAsync(string requestId)
+    {
+        RequireId(requestId, "A request id");
+        var undone = _ledger.CancelRequest(requestId);
+        ScheduleWake();
+        return Task.FromResult(undone);
     }
 
     public Task<Lease?> RenewAsync(RenewRequest request)
@@ -401,11 +428,13 @@ internal sealed partial class GlobalLimiterGrain(
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
-    private static void RequireLeaseId(string leaseId)
+    private static void RequireLeaseId(string leaseId) => RequireId(leaseId, "A lease id");
+
+    private static void RequireId(string id, string what)
     {
-        if (string.IsNullOrWhiteSpace(leaseId) || leaseId.Length > FloodgateDefaults.MaxNameLength)
+        if (string.IsNullOrWhiteSpace(id) || id.Length > FloodgateDefaults.MaxNameLength)
         {
-            throw new FloodgateValidationException("A lease id is required.");
+            throw new FloodgateValidationException($"{what} is required (at most {FloodgateDefaults.MaxNameLength} characters).");
         }
     }
 

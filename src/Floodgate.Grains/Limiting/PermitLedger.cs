@@ -15,6 +15,9 @@ internal sealed class PermitLedger(string name, TimeProvider time)
     private static readonly AcquirePriority[] ClassesHighFirst = [AcquirePriority.High, AcquirePriority.Normal, AcquirePriority.Low];
 
     private readonly Dictionary<string, LeaseEntry> _leases = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _leaseByRequest = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Waiter> _waiterByRequest = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _cancelledRequests = new(StringComparer.Ordinal);
     private readonly Dictionary<(AcquirePriority, string), Queue<Waiter>> _queues = [];
     private readonly Dictionary<AcquirePriority, LinkedList<string>> _rotations = ClassesHighFirst.ToDictionary(c => c, _ => new LinkedList<string>());
     private readonly RateWindow _rate = new(time);
@@ -64,20 +67,72 @@ internal sealed class PermitLedger(string name, TimeProvider time)
     }
 
     /// <summary>Grants immediately when nobody waits, nothing is paused and a permit and a rate slot are free.</summary>
-    public Lease? TryAcquire(string holder, int weight, TimeSpan ttl)
+    public Lease? TryAcquire(string holder, int weight, TimeSpan ttl, string? requestId = null)
     {
         if (Waiting > 0 || !CanGrant(weight))
         {
             return null;
         }
 
-        return Grant(holder, weight, ttl);
+        return Grant(holder, weight, ttl, requestId);
+    }
+
+    /// <summary>How long a cancelled request id is remembered, so an acquire arriving after its cancel is refused.</summary>
+    public static readonly TimeSpan CancelledRequestMemory = TimeSpan.FromMinutes(10);
+
+    /// <summary>True when <paramref name="requestId"/> was cancelled: an acquire with it must grant nothing.</summary>
+    public bool IsCancelled(string requestId)
+    {
+        ForgetOldCancellations();
+        return _cancelledRequests.ContainsKey(requestId);
+    }
+
+    /// <summary>The live lease granted to <paramref name="requestId"/>, if any (a repeated acquire gets it back).</summary>
+    public Lease? LeaseOf(string requestId) =>
+        _leaseByRequest.TryGetValue(requestId, out var leaseId) && _leases.TryGetValue(leaseId, out var entry) ? entry.Lease : null;
+
+    /// <summary>The queued waiter of <paramref name="requestId"/>, if any (a repeated acquire joins its wait).</summary>
+    public Waiter? WaiterOf(string requestId) => _waiterByRequest.GetValueOrDefault(requestId);
+
+    /// <summary>
+    /// Undoes the acquire of <paramref name="requestId"/>: releases its lease or removes its waiter, and remembers the id
+    /// so a late acquire with it is refused. Returns true when a lease was released or a waiter removed.
+    /// </summary>
+    public bool CancelRequest(string requestId)
+    {
+        ForgetOldCancellations();
+        _cancelledRequests[requestId] = time.GetUtcNow();
+        if (_waiterByRequest.TryGetValue(requestId, out var waiter) && Abandon(waiter, timedOut: false))
+        {
+            return true;
+        }
+
+        return _leaseByRequest.TryGetValue(requestId, out var leaseId) && Release(leaseId);
+    }
+
+    private void ForgetOldCancellations()
+    {
+        if (_cancelledRequests.Count == 0)
+        {
+            return;
+        }
+
+        var horizon = time.GetUtcNow() - CancelledRequestMemory;
+        foreach (var (id, at) in _cancelledRequests.Where(c => c.Value <= horizon).ToList())
+        {
+            _cancelledRequests.Remove(id);
+        }
     }
 
     /// <summary>Queues a waiter; it completes when <see cref="Pump"/> grants it.</summary>
-    public Waiter Enqueue(string holder, int weight, TimeSpan ttl, AcquirePriority priority = AcquirePriority.Normal)
+    public Waiter Enqueue(string holder, int weight, TimeSpan ttl, AcquirePriority priority = AcquirePriority.Normal, string? requestId = null)
     {
-        var waiter = new Waiter(holder, weight, ttl, priority);
+        var waiter = new Waiter(holder, weight, ttl, priority, requestId);
+        if (requestId is not null)
+        {
+            _waiterByRequest[requestId] = waiter;
+        }
+
         if (!_queues.TryGetValue((priority, holder), out var queue))
         {
             queue = new Queue<Waiter>();
@@ -118,6 +173,7 @@ internal sealed class PermitLedger(string name, TimeProvider time)
             return false;
         }
 
+        ForgetRequest(entry);
         InUse -= entry.Lease.Weight;
         Pump();
         return true;
@@ -159,6 +215,7 @@ internal sealed class PermitLedger(string name, TimeProvider time)
         var expired = _leases.Where(e => e.Value.Lease.ExpiresAt <= now).Select(e => e.Key).ToList();
         foreach (var id in expired)
         {
+            ForgetRequest(_leases[id]);
             InUse -= _leases[id].Lease.Weight;
             _leases.Remove(id);
         }
@@ -246,6 +303,14 @@ internal sealed class PermitLedger(string name, TimeProvider time)
         }
 
         Waiting -= removed.Count;
+        foreach (var waiter in removed)
+        {
+            if (waiter.RequestId is { } requestId)
+            {
+                _waiterByRequest.Remove(requestId);
+            }
+        }
+
         return removed;
     }
 
@@ -277,7 +342,7 @@ internal sealed class PermitLedger(string name, TimeProvider time)
                     _queues.Remove((priority, node.Value));
                 }
 
-                head.Complete(Grant(head.Holder, head.Weight, head.Ttl));
+                head.Complete(Grant(head.Holder, head.Weight, head.Ttl, head.RequestId));
             }
         }
     }
@@ -340,11 +405,17 @@ internal sealed class PermitLedger(string name, TimeProvider time)
 
     private bool CanGrant(int weight) => !Paused && InUse + weight <= MaxConcurrency && _rate.CanGrant;
 
-    private Lease Grant(string holder, int weight, TimeSpan ttl)
+    private Lease Grant(string holder, int weight, TimeSpan ttl, string? requestId)
     {
         var now = time.GetUtcNow();
         var lease = new Lease(Guid.NewGuid().ToString("N"), Name, holder, weight, now + ttl, ttl);
-        _leases[lease.LeaseId] = new LeaseEntry(lease, now);
+        _leases[lease.LeaseId] = new LeaseEntry(lease, now, requestId);
+        if (requestId is not null)
+        {
+            _waiterByRequest.Remove(requestId);
+            _leaseByRequest[requestId] = lease.LeaseId;
+        }
+
         InUse += weight;
         HighWaterMark = Math.Max(HighWaterMark, InUse);
         Grants++;
@@ -352,11 +423,21 @@ internal sealed class PermitLedger(string name, TimeProvider time)
         return lease;
     }
 
-    private sealed record LeaseEntry(Lease Lease, DateTimeOffset GrantedAt);
+    private void ForgetRequest(LeaseEntry entry)
+    {
+        if (entry.RequestId is { } requestId)
+        {
+            _leaseByRequest.Remove(requestId);
+        }
+    }
+
+    private sealed record LeaseEntry(Lease Lease, DateTimeOffset GrantedAt, string? RequestId = null);
 
     /// <summary>A queued acquire.</summary>
-    internal sealed class Waiter(string holder, int weight, TimeSpan ttl, AcquirePriority priority)
+    internal sealed class Waiter(string holder, int weight, TimeSpan ttl, AcquirePriority priority, string? requestId = null)
     {
+        public string? RequestId { get; } = requestId;
+
         private readonly TaskCompletionSource<Lease> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public string Holder { get; } = holder;
