@@ -32,12 +32,7 @@ internal static class LimiterStatusView
             AddRow(counters, "rate left", Number(status.RateAvailable ?? 0));
         }
 
-        if (status.Recovering)
-        {
-            AddRow(counters, "recovering until", status.RecoveringUntil?.ToString("u", CultureInfo.InvariantCulture) ?? "-");
-        }
-
-        AddRow(counters, "re-adopted", Number(status.Readopted));
+        AddRow(counters, "restored", Number(status.Restored));
         AddRow(counters, "epoch", Number(status.Epoch));
         console.Write(counters);
 

@@ -139,14 +139,10 @@ internal sealed record AcquireLeaseRequest
 /// <summary>Body of <c>PUT /api/limiters/{name}/leases/{leaseId}</c>; optional. Holder and weight let a recovering limiter re-adopt the lease.</summary>
 internal sealed record RenewLeaseRequest
 {
+    /// <summary>When given, the lease is renewed only if this holder holds it.</summary>
     public string? Holder { get; init; }
 
-    public int? Weight { get; init; }
-
-    public int? TtlMs { get; init; }
-
-    public RenewRequest ToRenewRequest(string leaseId) =>
-        new(leaseId, Holder, Weight, TtlMs is { } ttl ? TimeSpan.FromMilliseconds(ttl) : null);
+    public RenewRequest ToRenewRequest(string leaseId) => new(leaseId, Holder);
 }
 
 /// <summary>Answer of a granted or renewed lease: <c>{"lease": {…}}</c>.</summary>

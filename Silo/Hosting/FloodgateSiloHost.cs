@@ -63,9 +63,9 @@ public static class FloodgateSiloHost
                 orleans.AddMemoryGrainStorageAsDefault();
                 orleans.UseInMemoryReminderService();
 
-                // In-memory storage dies with this silo: a clean-shutdown marker would have no reader, and at shutdown
-                // the storage grains are already gone.
-                orleans.Services.PostConfigure<LimiterOptions>(o => o.RecordCleanShutdown = false);
+                // In-memory storage dies with this silo: a hand-over would have no reader, and at shutdown the storage
+                // grains are already gone.
+                orleans.Services.PostConfigure<LimiterOptions>(o => o.HandOverOnDeactivation = false);
             }
 
             if (silo.Dashboard)

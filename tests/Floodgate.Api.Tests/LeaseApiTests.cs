@@ -40,10 +40,22 @@ public sealed class LeaseApiTests(KeyedApiSilo silo) : IClassFixture<KeyedApiSil
     {
         var (limiter, leaseId) = await AcquireAsync();
 
-        var response = await silo.SendAsync(HttpMethod.Put, $"/api/limiters/{limiter}/leases/{leaseId}", """{ "ttlMs": 20000 }""", silo.ClientKey);
+        var response = await silo.SendAsync(HttpMethod.Put, $"/api/limiters/{limiter}/leases/{leaseId}", key: silo.ClientKey);
 
         var lease = (await ApiAssert.JsonAsync(response, HttpStatusCode.OK)).GetProperty("lease");
         Assert.Equal(leaseId, lease.GetProperty("leaseId").GetString());
+    }
+
+    [Fact]
+    public async Task Renew_NamingAnotherHolder_Returns404AndLeaseStaysAsItWas()
+    {
+        var (limiter, leaseId) = await AcquireAsync();
+
+        var response = await silo.SendAsync(HttpMethod.Put, $"/api/limiters/{limiter}/leases/{leaseId}", """{ "holder": "someone-else" }""", silo.ClientKey);
+
+        await ApiAssert.ProblemAsync(response, HttpStatusCode.NotFound, leaseId);
+        var mine = await silo.SendAsync(HttpMethod.Put, $"/api/limiters/{limiter}/leases/{leaseId}", key: silo.ClientKey);
+        await ApiAssert.JsonAsync(mine, HttpStatusCode.OK);
     }
 
     [Fact]

@@ -39,18 +39,16 @@ public enum AcquirePriority
 }
 
 /// <summary>
-/// A renewal. <see cref="Holder"/> and <see cref="Weight"/> let a limiter that lost its memory (silo crash) re-adopt a
-/// lease it granted before, during its recovery window.
+/// A renewal of <see cref="LeaseId"/> by its TTL. When <see cref="Holder"/> is given the lease is renewed only if that
+/// holder holds it, so a caller can never keep someone else's permits alive by mistake.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("Floodgate.RenewRequest")]
 public sealed record RenewRequest(
     [property: Id(0)] string LeaseId,
-    [property: Id(1)] string? Holder = null,
-    [property: Id(2)] int? Weight = null,
-    [property: Id(3)] TimeSpan? Ttl = null)
+    [property: Id(1)] string? Holder = null)
 {
     /// <summary>The renewal of a lease as granted.</summary>
-    public static RenewRequest For(Lease lease) => new(lease.LeaseId, lease.Holder, lease.Weight, lease.Ttl);
+    public static RenewRequest For(Lease lease) => new(lease.LeaseId, lease.Holder);
 }
 
 /// <summary>A granted lease: permits held until released or until <see cref="ExpiresAt"/> passes without renewal.</summary>
@@ -72,8 +70,6 @@ public enum AcquireFailure
     /// <summary>The wait timeout passed before permits became free.</summary>
     Timeout = 1,
 
-    /// <summary>The limiter is recovering from an unclean loss and grants nothing new for one lease TTL.</summary>
-    Recovering = 2,
 
     /// <summary>
     /// This activation of the limiter stopped granting (another activation claimed it, or it is handing over to a
@@ -83,6 +79,9 @@ public enum AcquireFailure
 
     /// <summary>The request id was cancelled by its caller before this acquire arrived; nothing was granted.</summary>
     Cancelled = 4,
+
+    /// <summary>The limiter could not make the grant durable (its storage failed); nothing was granted; retry.</summary>
+    Unavailable = 5,
 }
 
 /// <summary>The answer to an acquire: a lease, or a failure with a hint of when to try again, and the permits left free.</summary>
@@ -252,15 +251,9 @@ public sealed record LimiterStatus
     /// <summary>Grants still allowed in the current 60-second window; null without a rate budget.</summary>
     [Id(15)] public int? RateAvailable { get; init; }
 
-    /// <summary>True while the limiter recovers from an unclean loss and grants nothing new.</summary>
-    [Id(16)] public bool Recovering { get; init; }
-
-    /// <summary>When recovery ends.</summary>
-    [Id(17)] public DateTimeOffset? RecoveringUntil { get; init; }
-
     /// <summary>The activation's claim number; it grows each time the limiter is activated anew.</summary>
     [Id(18)] public long Epoch { get; init; }
 
-    /// <summary>Leases re-adopted from holders after an unclean loss.</summary>
-    [Id(19)] public long Readopted { get; init; }
+    /// <summary>Leases this activation took over from its predecessor's persisted lease table.</summary>
+    [Id(20)] public long Restored { get; init; }
 }

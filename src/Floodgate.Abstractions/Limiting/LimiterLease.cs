@@ -1,13 +1,22 @@
 namespace Floodgate.Limiting;
 
 /// <summary>
-/// Permits held on a global limiter. Renews itself at a third of its TTL until disposed; disposing releases it exactly
-/// once. If renewal fails the lease expires on the silo within its TTL. Used by the SDK for work done outside Floodgate
-/// and by item grains while they hold several limiters.
+/// Permits held on a global limiter, kept alive until disposed; disposing releases them exactly once. Used by the SDK for
+/// work done outside Floodgate and by item grains while they hold several limiters.
+/// <para>Renewal: every third of the TTL. A failed renewal (silo failover, network) is retried every
+/// <see cref="RetryFraction"/> of the TTL for as long as the lease lives; if <see cref="Lease.ExpiresAt"/> passes without a
+/// successful renewal, or the limiter answers that the lease is gone, the lease reports itself lost
+/// (<see cref="IsHeld"/> false, <see cref="LeaseLost"/> cancelled): its permits may already be someone else's.</para>
 /// </summary>
 public sealed class LimiterLease : IAsyncDisposable
 {
+    /// <summary>Share of the TTL between retries of a failed renewal.</summary>
+    public const int RetryFraction = 10;
+
+    private const int ReleaseAttempts = 3;
+
     private readonly IGlobalLimiterGrain _limiter;
+    private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stop = new();
     private readonly CancellationTokenSource _lost = new();
     private readonly Task _renewal;
@@ -17,23 +26,46 @@ public sealed class LimiterLease : IAsyncDisposable
     public LimiterLease(IGlobalLimiterGrain limiter, Lease lease, TimeProvider time)
     {
         _limiter = limiter;
+        _time = time;
         Lease = lease;
-        _renewal = RenewAsync(time, _stop.Token);
+        _renewal = RenewLoopAsync(_stop.Token);
     }
 
     /// <summary>The lease as last granted or renewed.</summary>
     public Lease Lease { get; private set; }
 
-    /// <summary>False once the silo said the lease is gone (expired or released elsewhere).</summary>
+    /// <summary>False once the lease is lost (expired unrenewed, or gone at the limiter) or released.</summary>
     public bool IsHeld { get; private set; } = true;
 
     /// <summary>
-    /// Cancelled when the limiter says the lease is gone (it expired, e.g. after renewals failed through a long outage):
-    /// work guarded by the lease should stop, since its permit may already be someone else's.
+    /// Cancelled when the lease is lost: work guarded by the lease should stop, since its permits may already be
+    /// someone else's.
     /// </summary>
     public CancellationToken LeaseLost => _lost.Token;
 
-    /// <summary>Releases the permits now.</summary>
+    /// <summary>
+    /// Asks the limiter right now whether the lease is still held, extending it by its TTL. Returns false (and reports
+    /// the lease lost) when the limiter says it is gone; throws when the limiter cannot be reached.
+    /// </summary>
+    public async Task<bool> ConfirmAsync(CancellationToken cancellationToken = default)
+    {
+        if (!IsHeld)
+        {
+            return false;
+        }
+
+        var renewed = await _limiter.RenewAsync(RenewRequest.For(Lease)).WaitAsync(cancellationToken);
+        if (renewed is null)
+        {
+            await MarkLostAsync();
+            return false;
+        }
+
+        Lease = renewed;
+        return true;
+    }
+
+    /// <summary>Releases the permits now (retried briefly when the limiter is moving); a release that cannot be delivered is covered by the TTL.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _released, 1) == 1)
@@ -44,43 +76,96 @@ public sealed class LimiterLease : IAsyncDisposable
         await _stop.CancelAsync();
         await _renewal;
         _stop.Dispose();
+        var held = IsHeld;
+        IsHeld = false;
         _lost.Dispose();
-        if (IsHeld)
+        if (!held)
         {
-            await _limiter.ReleaseAsync(Lease.LeaseId);
-            IsHeld = false;
+            return;
+        }
+
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await _limiter.ReleaseAsync(Lease.LeaseId);
+                return;
+            }
+            catch (Exception) when (attempt < ReleaseAttempts)
+            {
+                await Task.Delay(Lease.Ttl / (RetryFraction * 10), _time);
+            }
+            catch (Exception)
+            {
+                // The lease then ends by its TTL.
+                return;
+            }
         }
     }
 
-    private async Task RenewAsync(TimeProvider time, CancellationToken cancellationToken)
+    private async Task RenewLoopAsync(CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(Lease.Ttl / 3, time);
+        var due = _time.GetUtcNow() + Lease.Ttl / 3;
         try
         {
-            while (await timer.WaitForNextTickAsync(cancellationToken))
+            while (true)
             {
+                var wait = due - _time.GetUtcNow();
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, _time, cancellationToken);
+                }
+
+                var left = Lease.ExpiresAt - _time.GetUtcNow();
                 try
                 {
-                    // Disposal must not wait for a renewal stuck on an unreachable silo.
-                    if (await _limiter.RenewAsync(RenewRequest.For(Lease)).WaitAsync(cancellationToken) is { } renewed)
+                    if (left <= TimeSpan.Zero)
                     {
-                        Lease = renewed;
+                        throw new TimeoutException("The lease expired before a renewal succeeded.");
                     }
-                    else
+
+                    // A renewal stuck on an unreachable silo must not outlive the lease.
+                    var renewed = await _limiter.RenewAsync(RenewRequest.For(Lease)).WaitAsync(left, _time, cancellationToken);
+                    if (renewed is null)
                     {
-                        IsHeld = false;
-                        await _lost.CancelAsync();
+                        await MarkLostAsync();
                         return;
                     }
+
+                    Lease = renewed;
+                    due = _time.GetUtcNow() + Lease.Ttl / 3;
                 }
                 catch (Exception) when (!cancellationToken.IsCancellationRequested)
                 {
-                    // A failed renewal (silo failover) is retried at the next tick; the TTL covers two misses.
+                    if (_time.GetUtcNow() >= Lease.ExpiresAt)
+                    {
+                        await MarkLostAsync();
+                        return;
+                    }
+
+                    due = _time.GetUtcNow() + Lease.Ttl / RetryFraction;
+                    if (due > Lease.ExpiresAt)
+                    {
+                        due = Lease.ExpiresAt;
+                    }
                 }
             }
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+        }
+    }
+
+    private async Task MarkLostAsync()
+    {
+        IsHeld = false;
+        try
+        {
+            await _lost.CancelAsync();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Disposed concurrently: nobody listens any more.
         }
     }
 }

@@ -1,5 +1,9 @@
 using Floodgate.Breakers;
 using Floodgate.Grains.Processors;
+using Floodgate.Limiting;
+using Orleans.Runtime;
+using Orleans.Runtime.Messaging;
+using Orleans.Storage;
 using Polly.Timeout;
 
 namespace Floodgate.Grains.Items;
@@ -14,6 +18,14 @@ internal sealed class CircuitOpenException(string breaker, TimeSpan retryAfter)
 /// <summary>No global permit became free within the acquire timeout. Not retried: the wait already was the retry.</summary>
 internal sealed class PermitUnavailableException(string reason) : Exception(reason);
 
+/// <summary>A lease was lost (expired or gone at its limiter) before or during the upstream call; the attempt is retried.</summary>
+internal sealed class PermitLostException(string limiter)
+    : Exception($"The permit of limiter '{limiter}' was lost before the call finished; the item is retried.");
+
+/// <summary>A limiter or breaker stayed unreachable through a silo failover longer than the cluster retry allows.</summary>
+internal sealed class ClusterUnavailableException(string what, Exception inner)
+    : Exception($"The cluster could not reach {what}: {ItemFailures.ClusterFaultName(inner)}.", inner);
+
 /// <summary>How a failure counts: for retries and for the shared breaker.</summary>
 internal static class ItemFailures
 {
@@ -22,7 +34,32 @@ internal static class ItemFailures
         UpstreamException u => u.IsTransient,
         TimeoutRejectedException => true,
         CircuitOpenException => true,
-        _ => false,
+        PermitLostException => true,
+        ClusterUnavailableException => true,
+        _ => IsClusterFault(ex),
+    };
+
+    /// <summary>
+    /// A fault of the cluster, not of the item: a silo died or is stopping, a message was rejected or timed out, or a
+    /// limiter moved to another activation. Retried (with the same request id) until the cluster answers again.
+    /// </summary>
+    public static bool IsClusterFault(Exception ex) => ex is LimiterMovedException
+        or SiloUnavailableException
+        or OrleansMessageRejectionException
+        or ConnectionFailedException
+        or GatewayTooBusyException
+        or InconsistentStateException
+        or TimeoutException;
+
+    /// <summary>A short, address-free name of a cluster fault for error messages.</summary>
+    public static string ClusterFaultName(Exception ex) => ex switch
+    {
+        LimiterMovedException => "the limiter kept moving between activations",
+        SiloUnavailableException => "its silo was unavailable",
+        OrleansMessageRejectionException => "messages were rejected (a silo was stopping or had died)",
+        ConnectionFailedException => "connections failed",
+        TimeoutException => "calls timed out",
+        _ => "it did not answer",
     };
 
     /// <summary>What the breaker learns from an attempt that reached the upstream and threw.</summary>
@@ -39,7 +76,8 @@ internal static class ItemFailures
     /// <summary>A user-facing, secret-free description of why an item failed.</summary>
     public static string Describe(Exception ex, TimeSpan attemptTimeout) => ex switch
     {
-        UpstreamException or CircuitOpenException or PermitUnavailableException => ex.Message,
+        UpstreamException or CircuitOpenException or PermitUnavailableException or PermitLostException or ClusterUnavailableException => ex.Message,
+        _ when IsClusterFault(ex) => $"The cluster was unavailable: {ClusterFaultName(ex)}.",
         TimeoutRejectedException t when t.Timeout == attemptTimeout => $"The upstream call timed out after {attemptTimeout.TotalSeconds:0.###} s.",
         TimeoutRejectedException t => $"The item timed out after {t.Timeout.TotalSeconds:0.###} s in total.",
         _ => $"Processor failed: {ex.GetType().Name}: {ex.Message}",

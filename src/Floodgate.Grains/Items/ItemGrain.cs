@@ -117,7 +117,7 @@ internal sealed partial class ItemGrain(
         ItemWork work, IItemProcessor processor, JsonElement item, AttemptCounters counters, CancellationToken cancellationToken)
     {
         var breaker = GrainFactory.GetGrain<ICircuitBreakerGrain>(work.Breaker);
-        var decision = await breaker.TryPassAsync();
+        var decision = await pipelines.RunClusterCallAsync(_ => new ValueTask<BreakerDecision>(breaker.TryPassAsync()), cancellationToken);
         if (!decision.Allowed)
         {
             counters.BreakerRejections++;
@@ -136,16 +136,26 @@ internal sealed partial class ItemGrain(
                 permitTimeout = permitTimeout < probeWait ? permitTimeout : probeWait;
             }
 
-            var permits = await HeldPermits.AcquireAsync(GrainFactory, work, permitTimeout, time, cancellationToken);
+            // Every lease must outlive the call it guards (renewals then keep it for longer calls).
+            var permits = await HeldPermits.AcquireAsync(GrainFactory, work, permitTimeout, pipelines.Options.AttemptTimeout, pipelines, time, cancellationToken);
             try
             {
                 counters.Attempts++;
                 var context = new ItemContext(work.BatchId, work.Position, counters.Attempts, work.ProcessorOptions);
-                var result = await pipelines.Attempt.ExecuteAsync(
-                    async ct => await processor.ProcessAsync(context, item, ct),
-                    cancellationToken);
-                breakerResult = CallResult.Success;
-                return result;
+                using var guarded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, permits.Lost);
+                try
+                {
+                    var result = await pipelines.Attempt.ExecuteAsync(
+                        async ct => await processor.ProcessAsync(context, item, ct),
+                        guarded.Token);
+                    breakerResult = CallResult.Success;
+                    return result;
+                }
+                catch (OperationCanceledException) when (permits.Lost.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                {
+                    // A lease was lost mid-call: its permit may be someone else's now, so the call was stopped.
+                    throw new PermitLostException(string.Join(", ", work.Limiters));
+                }
             }
             catch (Exception ex)
             {
@@ -160,34 +170,33 @@ internal sealed partial class ItemGrain(
             finally
             {
                 reported = true;
-                try
-                {
-                    await breaker.ReportAsync(breakerResult, decision.IsProbe);
-                }
-                catch (Exception ex)
-                {
-                    // A lost report must neither keep the permits nor replace the call's real result.
-                    LogBreakerReportFailed(ex, work.Breaker);
-                }
-                finally
-                {
-                    await permits.DisposeAsync();
-                }
+                // Permits first: the next caller need not wait for the breaker.
+                await permits.DisposeAsync();
+                await ReportToBreakerAsync(breaker, work.Breaker, breakerResult, decision.IsProbe);
             }
         }
         catch (Exception) when (!reported && decision.IsProbe)
         {
             // The probe never reached the upstream: hand the probe slot back so another caller can probe.
-            try
-            {
-                await breaker.ReportAsync(CallResult.Ignored, wasProbe: true);
-            }
-            catch (Exception ex)
-            {
-                LogBreakerReportFailed(ex, work.Breaker);
-            }
-
+            await ReportToBreakerAsync(breaker, work.Breaker, CallResult.Ignored, wasProbe: true);
             throw;
+        }
+    }
+
+    /// <summary>A lost report must neither keep the permits nor replace the call's real result.</summary>
+    private async Task ReportToBreakerAsync(ICircuitBreakerGrain breaker, string name, CallResult result, bool wasProbe)
+    {
+        try
+        {
+            await pipelines.RunClusterCallAsync(async _ =>
+            {
+                await breaker.ReportAsync(result, wasProbe);
+                return true;
+            }, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            LogBreakerReportFailed(ex, name);
         }
     }
 

@@ -21,7 +21,9 @@ internal sealed class AttemptCounters
 /// The Polly v8 pipelines items run under, built once from <see cref="ItemProcessingOptions"/>:
 /// <see cref="Item"/> = total timeout → retry (exponential backoff + jitter, honouring Retry-After and open circuits);
 /// <see cref="Attempt"/> = the per-call timeout, applied only around the upstream call (not around permit waits);
-/// <see cref="Reporting"/> = retries of the outcome report to the batch during a silo failover.
+/// <see cref="Reporting"/> = retries of the outcome report to the batch during a silo failover;
+/// <see cref="Cluster"/> = retries of limiter and breaker calls through cluster faults (a silo dying or stopping, a limiter
+/// moving), bounded by <see cref="ItemProcessingOptions.ClusterRetryTimeout"/>, so no item fails because a silo died.
 /// </summary>
 internal sealed class ItemPipelines
 {
@@ -29,9 +31,11 @@ internal sealed class ItemPipelines
     {
         var o = options.Value;
         Options = o;
-        Item = new ResiliencePipelineBuilder { TimeProvider = time }
-            .AddTimeout(o.TotalTimeout)
-            .AddRetry(new RetryStrategyOptions
+        var item = new ResiliencePipelineBuilder { TimeProvider = time }.AddTimeout(o.TotalTimeout);
+        if (o.MaxRetryAttempts > 0)
+        {
+            // Polly needs at least one retry; zero retries means no retry strategy at all.
+            item.AddRetry(new RetryStrategyOptions
             {
                 MaxRetryAttempts = o.MaxRetryAttempts,
                 BackoffType = DelayBackoffType.Exponential,
@@ -53,6 +57,37 @@ internal sealed class ItemPipelines
                     }
 
                     return ValueTask.CompletedTask;
+                },
+            });
+        }
+
+        Item = item.Build();
+
+        // No timeout strategy here: it would cut legitimate permit waits. Faults are retried until the first one is
+        // ClusterRetryTimeout old.
+        Cluster = new ResiliencePipelineBuilder { TimeProvider = time }
+            .AddRetry(new RetryStrategyOptions
+            {
+                MaxRetryAttempts = int.MaxValue,
+                BackoffType = DelayBackoffType.Exponential,
+                Delay = ItemProcessingConstants.ClusterRetryDelay,
+                MaxDelay = ItemProcessingConstants.ClusterRetryMaxDelay,
+                UseJitter = true,
+                ShouldHandle = args =>
+                {
+                    if (args.Outcome.Exception is not { } ex || !ItemFailures.IsClusterFault(ex))
+                    {
+                        return ValueTask.FromResult(false);
+                    }
+
+                    var now = time.GetUtcNow();
+                    if (!args.Context.Properties.TryGetValue(FirstClusterFaultAt, out var first))
+                    {
+                        args.Context.Properties.Set(FirstClusterFaultAt, now);
+                        first = now;
+                    }
+
+                    return ValueTask.FromResult(now - first < o.ClusterRetryTimeout);
                 },
             })
             .Build();
@@ -81,6 +116,31 @@ internal sealed class ItemPipelines
     public ResiliencePipeline Attempt { get; }
 
     public ResiliencePipeline Reporting { get; }
+
+    public ResiliencePipeline Cluster { get; }
+
+    private static readonly ResiliencePropertyKey<DateTimeOffset> FirstClusterFaultAt = new("floodgate.first-cluster-fault");
+
+    /// <summary>
+    /// Runs a limiter or breaker call under <see cref="Cluster"/>, resuming on the caller's scheduler (inside a grain, its
+    /// activation: grain calls must be made from there).
+    /// </summary>
+    public async ValueTask<T> RunClusterCallAsync<T>(Func<CancellationToken, ValueTask<T>> call, CancellationToken cancellationToken)
+    {
+        var context = ResilienceContextPool.Shared.Get(continueOnCapturedContext: true, cancellationToken);
+        try
+        {
+            return await Cluster.ExecuteAsync(static (ctx, call) => call(ctx.CancellationToken), context, call);
+        }
+        catch (Exception ex) when (ItemFailures.IsClusterFault(ex))
+        {
+            throw new ClusterUnavailableException("a limiter or breaker", ex);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
 
     private static TimeSpan? Cap(TimeSpan wait, TimeSpan max) => wait < TimeSpan.Zero ? TimeSpan.Zero : wait > max ? max : wait;
 }

@@ -13,6 +13,9 @@ public static class ItemProcessingConstants
     public static readonly TimeSpan BaseDelay = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(30);
     public static readonly TimeSpan MaxRetryAfter = TimeSpan.FromSeconds(120);
+    public static readonly TimeSpan ClusterRetryTimeout = TimeSpan.FromMinutes(2);
+    public static readonly TimeSpan ClusterRetryDelay = TimeSpan.FromMilliseconds(50);
+    public static readonly TimeSpan ClusterRetryMaxDelay = TimeSpan.FromSeconds(2);
 }
 
 /// <summary>How items are processed (section <c>Floodgate:Items</c>): the Polly pipeline and permit waiting.</summary>
@@ -26,7 +29,7 @@ public sealed class ItemProcessingOptions
     /// <summary>Timeout of the whole item: permit waits, attempts and backoff delays.</summary>
     public TimeSpan TotalTimeout { get; set; } = ItemProcessingConstants.TotalTimeout;
 
-    /// <summary>Retries after the first attempt for transient failures (429, 5xx, timeouts, open circuit).</summary>
+    /// <summary>Retries after the first attempt for transient failures (429, 5xx, timeouts, open circuit); 0 = no retry.</summary>
     public int MaxRetryAttempts { get; set; } = ItemProcessingConstants.MaxRetryAttempts;
 
     /// <summary>First backoff delay; doubles each retry.</summary>
@@ -43,6 +46,12 @@ public sealed class ItemProcessingOptions
 
     /// <summary>How long one attempt waits for a global permit.</summary>
     public TimeSpan AcquireTimeout { get; set; } = FloodgateDefaults.AcquireTimeout;
+
+    /// <summary>
+    /// How long a limiter or breaker call is retried through cluster faults (a silo dying or stopping, a limiter moving)
+    /// before the item fails naming the fault. Default 2 min: far above failure detection.
+    /// </summary>
+    public TimeSpan ClusterRetryTimeout { get; set; } = ItemProcessingConstants.ClusterRetryTimeout;
 }
 
 internal sealed class ItemProcessingOptionsValidator(IOptions<LimiterOptions> limiterOptions, IOptions<CircuitBreakerOptions> breakerOptions)
@@ -84,6 +93,11 @@ internal sealed class ItemProcessingOptionsValidator(IOptions<LimiterOptions> li
         if (o.MaxRetryAfter <= TimeSpan.Zero)
         {
             errors.Add($"{section}:MaxRetryAfter must be positive.");
+        }
+
+        if (o.ClusterRetryTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"{section}:ClusterRetryTimeout must be positive (got {o.ClusterRetryTimeout}).");
         }
 
         if (o.AcquireTimeout <= TimeSpan.Zero || o.AcquireTimeout > limiterOptions.Value.MaxWaitTimeout)

@@ -1,5 +1,6 @@
 using Floodgate.Limiting;
 using Floodgate.Validation;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
@@ -7,199 +8,242 @@ using Orleans.Storage;
 
 namespace Floodgate.Grains.Limiting;
 
-/// <summary>What a limiter keeps in storage: its limits and its claim. Never leases, never secrets.</summary>
-[GenerateSerializer, Alias("Floodgate.LimiterRecord")]
-public sealed class LimiterRecord
-{
-    /// <summary>A limit set by a caller or an administrator; null while configuration/default applies.</summary>
-    [Id(0)] public int? MaxConcurrency { get; set; }
-
-    [Id(1)] public LimitSource Source { get; set; }
-
-    /// <summary>A requests-per-minute budget set by an administrator; null while configuration applies.</summary>
-    [Id(2)] public int? RequestsPerMinute { get; set; }
-
-    [Id(3)] public double? RateSafetyFactor { get; set; }
-
-    /// <summary>True from activation until a deactivation that held no permits: false means "shut down clean".</summary>
-    [Id(4)] public bool Active { get; set; }
-
-    /// <summary>Grows with each activation; the ETag-checked write of it is the activation's claim.</summary>
-    [Id(5)] public long Epoch { get; set; }
-
-    /// <summary>The longest lease TTL ever granted: how long a successor must wait before no old lease can be alive.</summary>
-    [Id(6)] public TimeSpan LongestTtl { get; set; }
-}
-
 /// <summary>
 /// The account-wide permit authority. Reentrant: a waiting <see cref="AcquireAsync"/> must not block the release that
 /// would wake it. Bookkeeping lives in <see cref="PermitLedger"/> and runs synchronously between awaits.
-/// Crash safety: an activation that finds its predecessor did not shut down clean grants nothing new for one lease TTL
-/// (every lease the predecessor granted has then ended or been re-adopted through a renewal). Fencing: each activation
-/// claims an epoch with an ETag-checked write and re-confirms it every half TTL; a rejected write means another
-/// activation exists, so this one stops granting and deactivates.
+/// <para>Durability: the lease table is persisted. A grant is returned only after a write that contains it has
+/// succeeded (the grants of one moment share one write: <see cref="GroupCommit"/>); releases, renewals and expiries are
+/// written lazily, every <see cref="LimiterOptions.PersistInterval"/>. A successor therefore knows every lease that may be
+/// alive and grants at once: after a clean hand-over (deactivation writes the table with exact expiries) each lease
+/// counts until its expiry; after an unclean loss each counts for one more TTL (plus the confirm interval) from the
+/// successor's start, unless its holder releases or renews it sooner.</para>
+/// <para>Fencing: each activation claims an epoch with an ETag-checked write and every later write is ETag-checked; an
+/// activation whose write is rejected stops granting and deactivates. A permit is only ever granted after a successful
+/// write under the current claim.</para>
+/// <para>Shutdown: when the silo begins to stop, the limiter stops granting, answers its waiters "moved" (they retry and
+/// reach the successor), and deactivates; its last write hands the table over.</para>
 /// </summary>
 [Reentrant]
 internal sealed partial class GlobalLimiterGrain(
     [PersistentState("limiter")] IPersistentState<LimiterRecord> record,
     IOptions<LimiterOptions> options,
+    IHostApplicationLifetime lifetime,
     TimeProvider time,
     ILogger<GlobalLimiterGrain> logger) : Grain, IGlobalLimiterGrain
 {
     private readonly LimiterOptions _options = options.Value;
-    private readonly SemaphoreSlim _writeGate = new(1, 1);
     private PermitLedger _ledger = null!;
+    private GroupCommit _commit = null!;
+    private LimitsState _limits = null!;
     private IGrainTimer? _wakeTimer;
-    private TimeSpan _persistedLongestTtl;
     private DateTimeOffset? _wakeAt;
+    private CancellationTokenRegistration _stopping;
+    private long _persistedVersion = -1;
+    private DateTimeOffset _lastWriteAt;
+    private long _epoch;
+    private bool _fenced;
+    private bool _handingOver;
+    private bool _finalWrite;
 
     private string Name => this.GetPrimaryKeyString();
 
-    private LimitSource Source => record.State.MaxConcurrency is null
+    private LimitSource Source => _limits.MaxConcurrency is null
         ? (_options.ConfiguredLimitFor(Name) is null ? LimitSource.Default : LimitSource.Configuration)
-        : record.State.Source;
+        : _limits.Source;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        var stored = record.State;
+        _limits = new LimitsState(stored.MaxConcurrency, stored.Source, stored.RequestsPerMinute, stored.RateSafetyFactor);
         _ledger = new PermitLedger(Name, time);
-        _ledger.SetMaxConcurrency(record.State.MaxConcurrency ?? _options.ConfiguredLimitFor(Name) ?? _options.DefaultMaxConcurrency);
+        _ledger.SetMaxConcurrency(_limits.MaxConcurrency ?? _options.ConfiguredLimitFor(Name) ?? _options.DefaultMaxConcurrency);
         ApplyRate();
 
-        var uncleanLoss = record.State.Active;
-        record.State.Active = true;
-        record.State.Epoch++;
+        // A clean hand-over wrote exact expiries; after an unclean loss renewals may be missing from storage, and a
+        // duplicate activation may renew until it learns it is fenced (one confirm interval).
+        var uncleanLoss = stored.Active;
+        var start = time.GetUtcNow();
+        _ledger.Restore(
+            stored.Leases,
+            stored.RateHistory,
+            uncleanLoss ? lease => start + lease.Ttl + _options.ConfirmInterval : _ => DateTimeOffset.MinValue);
+
+        _epoch = stored.Epoch + 1;
+        _commit = new GroupCommit(WriteAsync);
         // The claim: if another activation wrote since we read, this throws and this activation never starts.
-        await record.WriteStateAsync(cancellationToken);
-        _persistedLongestTtl = record.State.LongestTtl;
+        await _commit.FlushAsync();
         if (uncleanLoss)
         {
-            // A duplicate activation (partition) learns it is fenced within one confirm interval; wait that out too.
-            var until = time.GetUtcNow() + record.State.LongestTtl + _options.ConfirmInterval;
-            _ledger.PauseUntil(until);
-            LogRecovering(Name, record.State.Epoch, until);
+            LogTookOverUnclean(Name, _epoch, _ledger.LeaseCount, _ledger.InUse);
         }
 
-        this.RegisterGrainTimer(SweepAsync, new GrainTimerCreationOptions { DueTime = _options.SweepInterval, Period = _options.SweepInterval, Interleave = true });
-        this.RegisterGrainTimer(ConfirmClaimAsync, new GrainTimerCreationOptions { DueTime = _options.ConfirmInterval, Period = _options.ConfirmInterval, Interleave = true });
+        var sweep = _options.PersistInterval < _options.ConfirmInterval ? _options.PersistInterval : _options.ConfirmInterval;
+        this.RegisterGrainTimer(SweepAsync, new GrainTimerCreationOptions { DueTime = sweep, Period = sweep, Interleave = true });
+        var scheduler = TaskScheduler.Current;
+        _stopping = lifetime.ApplicationStopping.Register(() =>
+            Task.Factory.StartNew(BeginHandOver, CancellationToken.None, TaskCreationOptions.None, scheduler));
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        _ledger.ExpireDue();
-        if (!_options.RecordCleanShutdown || _ledger.InUse > 0 || _ledger.Paused)
+        await _stopping.DisposeAsync();
+        BeginHandOver();
+        if (_fenced || !_options.HandOverOnDeactivation)
         {
-            // Leases are still out (or we never finished recovering): the successor must recover too.
             return;
         }
 
-        record.State.Active = false;
         try
         {
-            await WriteRecordAsync();
+            _ledger.ExpireDue();
+            _finalWrite = true;
+            await _commit.FlushAsync().WaitAsync(cancellationToken);
+            LogHandedOver(Name, _ledger.LeaseCount, reason.ReasonCode.ToString());
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            LogCleanMarkerFailed(ex, Name);
+            // The successor then treats this as an unclean loss: it counts the persisted leases one TTL longer.
+            LogHandOverFailed(ex, Name);
         }
     }
 
     public async Task<LimiterConfiguration> ConfigureAsync(int maxConcurrency)
     {
         LimiterLimitsValidator.ThrowIfInvalid(new LimiterLimits(maxConcurrency));
-        if (record.State.MaxConcurrency is { } current)
+        ThrowIfMoved();
+        if (_limits.MaxConcurrency is { } current)
         {
             if (current == maxConcurrency)
             {
-                return new LimiterConfiguration(current, record.State.Source, null);
+                return new LimiterConfiguration(current, _limits.Source, null);
             }
 
-            var warning = $"Limiter '{Name}' already has limit {current} ({record.State.Source}); the requested {maxConcurrency} was not applied.";
+            var warning = $"Limiter '{Name}' already has limit {current} ({_limits.Source}); the requested {maxConcurrency} was not applied.";
             LogConflictingLimit(Name, current, maxConcurrency);
-            return new LimiterConfiguration(current, record.State.Source, warning);
+            return new LimiterConfiguration(current, _limits.Source, warning);
         }
 
-        record.State.MaxConcurrency = maxConcurrency;
-        record.State.Source = LimitSource.Explicit;
+        _limits = _limits with { MaxConcurrency = maxConcurrency, Source = LimitSource.Explicit };
         _ledger.SetMaxConcurrency(maxConcurrency);
-        await WriteRecordAsync();
+        await FlushOrMovedAsync();
         return new LimiterConfiguration(maxConcurrency, LimitSource.Explicit, null);
     }
 
     public async Task<AcquireResult> AcquireAsync(AcquireRequest request, CancellationToken cancellationToken = default)
     {
         var ttl = ValidateAcquire(request);
-        if (_ledger.Fenced)
+        if (_ledger.Stopped)
         {
-            return Fenced();
-        }
-
-        while (ttl > _persistedLongestTtl)
-        {
-            // Persist before granting: a successor must wait out the longest lease that may be alive. A concurrent
-            // acquire with the same TTL waits for this write too instead of being granted before it lands.
-            record.State.LongestTtl = Max(record.State.LongestTtl, ttl);
-            var writing = record.State.LongestTtl;
-            try
-            {
-                await WriteRecordAsync();
-            }
-            catch (InconsistentStateException)
-            {
-                return Fenced();
-            }
-
-            _persistedLongestTtl = Max(_persistedLongestTtl, writing);
+            return Moved();
         }
 
         _ledger.ExpireDue();
-        if (request.RequestId is { } requestId)
+        var lease = request.RequestId is { } requestId ? _ledger.LeaseOf(requestId) : null;
+        if (lease is not null)
         {
-            if (_ledger.IsCancelled(requestId))
+            // A repeated acquire: the lease is already durable; hand it out again.
+            return AcquireResult.Success(lease, Available);
+        }
+
+        if (request.RequestId is { } cancelledId && _ledger.IsCancelled(cancelledId))
+        {
+            return Cancelled(cancelledId);
+        }
+
+        lease = _ledger.TryAcquire(request.Holder, request.Weight, ttl, request.RequestId);
+        if (lease is null)
+        {
+            if (request.WaitTimeout == TimeSpan.Zero)
             {
-                return AcquireResult.Fail(AcquireFailure.Cancelled, $"The acquire request '{requestId}' was cancelled by its caller.", null, Available);
+                return Unavailable();
             }
 
-            if (_ledger.LeaseOf(requestId) is { } existing)
+            var waited = await WaitAsync(request, ttl, cancellationToken);
+            if (waited.Lease is null)
             {
-                return AcquireResult.Success(existing, Available);
+                return waited;
             }
+
+            lease = waited.Lease;
         }
 
-        if (_ledger.TryAcquire(request.Holder, request.Weight, ttl, request.RequestId) is { } immediate)
-        {
-            return AcquireResult.Success(immediate, Available);
-        }
+        return await CommitGrantAsync(lease, request, cancellationToken);
+    }
 
-        if (request.WaitTimeout == TimeSpan.Zero)
-        {
-            return Unavailable(AcquireFailure.Timeout);
-        }
+    public Task<bool> CancelAcquireAsync(string requestId)
+    {
+        RequireId(requestId, "A request id");
+        ThrowIfMoved();
+        var undone = _ledger.CancelRequest(requestId);
+        ScheduleWake();
+        return Task.FromResult(undone);
+    }
 
+    public Task<Lease?> RenewAsync(RenewRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        RequireLeaseId(request.LeaseId);
+        ThrowIfMoved();
+        return Task.FromResult(_ledger.Renew(request.LeaseId, request.Holder));
+    }
+
+    public Task<bool> ReleaseAsync(string leaseId)
+    {
+        RequireLeaseId(leaseId);
+        ThrowIfMoved();
+        var released = _ledger.Release(leaseId);
+        ScheduleWake();
+        return Task.FromResult(released);
+    }
+
+    public async Task<LimiterStatus> SetLimitsAsync(LimiterLimits limits)
+    {
+        LimiterLimitsValidator.ThrowIfInvalid(limits);
+        ThrowIfMoved();
+        _limits = new LimitsState(limits.MaxConcurrency, LimitSource.Admin, limits.RequestsPerMinute, limits.RateSafetyFactor);
+        // Apply in memory first so grants follow at once.
+        _ledger.SetMaxConcurrency(limits.MaxConcurrency);
+        ApplyRate();
+        ScheduleWake();
+        await FlushOrMovedAsync();
+        LogLimitChanged(Name, limits.MaxConcurrency, limits.RequestsPerMinute);
+        return Snapshot();
+    }
+
+    public Task<LimiterStatus> GetStatusAsync()
+    {
+        _ledger.ExpireDue();
+        return Task.FromResult(Snapshot());
+    }
+
+    /// <summary>Waits in the queue; returns the granted (not yet durable) lease, or a failure.</summary>
+    private async Task<AcquireResult> WaitAsync(AcquireRequest request, TimeSpan ttl, CancellationToken cancellationToken)
+    {
         var waiter = (request.RequestId is { } id ? _ledger.WaiterOf(id) : null)
             ?? _ledger.Enqueue(request.Holder, request.Weight, ttl, request.Priority, request.RequestId);
         ScheduleWake();
         try
         {
-            return AcquireResult.Success(await waiter.Task.WaitAsync(request.WaitTimeout, time, cancellationToken), Available);
+            return AcquireResult.Success(await waiter.Task.WaitAsync(request.WaitTimeout, time, cancellationToken), 0);
         }
         catch (TimeoutException)
         {
             if (_ledger.Abandon(waiter, timedOut: true))
             {
-                return Unavailable(AcquireFailure.Timeout);
+                return Unavailable();
             }
 
             // Completed in the same turn the timeout fired: granted (the caller gets the lease rather than a leak),
-            // fenced, or failed by a limit change.
+            // moved, or failed by a limit change.
             return waiter.Task.IsCompletedSuccessfully
-                ? AcquireResult.Success(waiter.Task.Result, Available)
+                ? AcquireResult.Success(waiter.Task.Result, 0)
                 : waiter.Task.Exception?.InnerException is FloodgateValidationException invalid
                     ? throw invalid
-                    : Fenced();
+                    : Moved();
         }
-        catch (LimiterFencedException)
+        catch (LimiterMovedException)
         {
-            return Fenced();
+            return Moved();
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -213,79 +257,60 @@ internal sealed partial class GlobalLimiterGrain(
         catch (OperationCanceledException) when (waiter.Task.IsCanceled)
         {
             // Its request id was cancelled while it waited (CancelAcquireAsync).
-            return AcquireResult.Fail(AcquireFailure.Cancelled, $"The acquire request '{request.RequestId}' was cancelled by its caller.", null, Available);
+            return Cancelled(request.RequestId);
         }
     }
 
-    public Task<bool> CancelAcquireAsync(string requestId)
+    /// <summary>Makes a grant durable before it is returned; re-checks everything that may have changed meanwhile.</summary>
+    private async Task<AcquireResult> CommitGrantAsync(Lease lease, AcquireRequest request, CancellationToken cancellationToken)
     {
-        RequireId(requestId, "A request id");
-        var undone = _ledger.CancelRequest(requestId);
-        ScheduleWake();
-        return Task.FromResult(undone);
-    }
-
-    public Task<Lease?> RenewAsync(RenewRequest request)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        RequireLeaseId(request.LeaseId);
-        if (_ledger.Renew(request.LeaseId) is { } renewed)
+        try
         {
-            return Task.FromResult<Lease?>(renewed);
+            await _commit.FlushAsync();
         }
-
-        // During recovery a renewal that names its holder and weight is a lease the lost activation granted: adopt it.
-        if (_ledger.Recovering && request is { Holder: { } holder, Weight: { } weight } && Names.Check("Holder", holder) is null && weight > 0)
+        catch (InconsistentStateException)
         {
-            var ttl = request.Ttl is { } asked && asked >= _options.MinLeaseTtl && asked <= _options.MaxLeaseTtl ? asked : _options.DefaultLeaseTtl;
-            var adopted = _ledger.Adopt(request.LeaseId, holder, weight, ttl);
-            LogReadopted(Name, holder, weight);
-            return Task.FromResult<Lease?>(adopted);
+            return Moved();
+        }
+        catch (Exception ex)
+        {
+            // Not durable, so not granted. Storage may still hold it: a successor then over-counts it until its TTL.
+            _ledger.Release(lease.LeaseId);
+            LogGrantNotRecorded(ex, Name);
+            return AcquireResult.Fail(AcquireFailure.Unavailable, $"Limiter '{Name}' could not record the grant; try again.", _options.RetryAfterHint, Available);
         }
 
-        return Task.FromResult<Lease?>(null);
+        if (_fenced)
+        {
+            return Moved();
+        }
+
+        if (!_ledger.Holds(lease.LeaseId))
+        {
+            // Cancelled by its request id (or released) while the write ran.
+            return Cancelled(request.RequestId);
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            // The caller is gone: nobody would hold this lease.
+            _ledger.Release(lease.LeaseId);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        return AcquireResult.Success(lease, Available);
     }
 
-    public Task<bool> ReleaseAsync(string leaseId)
-    {
-        RequireLeaseId(leaseId);
-        var released = _ledger.Release(leaseId);
-        ScheduleWake();
-        return Task.FromResult(released);
-    }
-
-    public async Task<LimiterStatus> SetLimitsAsync(LimiterLimits limits)
-    {
-        LimiterLimitsValidator.ThrowIfInvalid(limits);
-        record.State.MaxConcurrency = limits.MaxConcurrency;
-        record.State.Source = LimitSource.Admin;
-        record.State.RequestsPerMinute = limits.RequestsPerMinute;
-        record.State.RateSafetyFactor = limits.RateSafetyFactor;
-        // Apply in memory first so grants follow at once.
-        _ledger.SetMaxConcurrency(limits.MaxConcurrency);
-        ApplyRate();
-        ScheduleWake();
-        await WriteRecordAsync();
-        LogLimitChanged(Name, limits.MaxConcurrency, limits.RequestsPerMinute);
-        return Snapshot();
-    }
-
-    public Task<LimiterStatus> GetStatusAsync()
-    {
-        _ledger.ExpireDue();
-        return Task.FromResult(Snapshot());
-    }
-
-    private LimiterStatus Snapshot() => _ledger.Snapshot(Source, record.State.Epoch);
+    private LimiterStatus Snapshot() => _ledger.Snapshot(Source, _epoch);
 
     private void ApplyRate()
     {
         // An administrator's rate replaces configuration; an administrator's change without a rate removes it.
-        var rpm = record.State.Source == LimitSource.Admin ? record.State.RequestsPerMinute : _options.ConfiguredRateFor(Name);
-        _ledger.SetRate(rpm, record.State.RateSafetyFactor ?? _options.RateSafetyFactor);
+        var rpm = _limits.Source == LimitSource.Admin ? _limits.RequestsPerMinute : _options.ConfiguredRateFor(Name);
+        _ledger.SetRate(rpm, _limits.RateSafetyFactor ?? _options.RateSafetyFactor);
     }
 
-    private Task SweepAsync()
+    private async Task SweepAsync()
     {
         var expired = _ledger.ExpireDue();
         if (expired > 0)
@@ -295,10 +320,30 @@ internal sealed partial class GlobalLimiterGrain(
 
         _ledger.Pump();
         ScheduleWake();
-        return Task.CompletedTask;
+        if (_fenced || _commit.Writing)
+        {
+            return;
+        }
+
+        // Lazy persistence of releases, renewals and expiries; an idle activation still re-confirms its claim.
+        if (_ledger.Version != _persistedVersion || time.GetUtcNow() - _lastWriteAt >= _options.ConfirmInterval)
+        {
+            try
+            {
+                await _commit.FlushAsync();
+            }
+            catch (Exception ex) when (ex is not InconsistentStateException)
+            {
+                LogPersistFailed(ex, Name);
+            }
+            catch (InconsistentStateException)
+            {
+                // Fenced: handled in WriteAsync.
+            }
+        }
     }
 
-    /// <summary>Waiters blocked only by time (rate window, recovery) are woken exactly when that time comes.</summary>
+    /// <summary>Waiters blocked only by time (the rate window) are woken exactly when that time comes.</summary>
     private void ScheduleWake()
     {
         var wakeAt = _ledger.WakeAt;
@@ -326,36 +371,74 @@ internal sealed partial class GlobalLimiterGrain(
         return Task.CompletedTask;
     }
 
-    private async Task ConfirmClaimAsync()
+    /// <summary>Stops granting and sends the waiters to the successor; the deactivation's last write hands the table over.</summary>
+    private void BeginHandOver()
     {
-        try
+        if (_handingOver)
         {
-            await WriteRecordAsync();
+            return;
         }
-        catch (InconsistentStateException)
-        {
-            // Handled in WriteRecordAsync (fenced); nothing more to do here.
-        }
+
+        _handingOver = true;
+        _ledger.StopGranting(() => new LimiterMovedException(Name));
+        DeactivateOnIdle();
     }
 
-    /// <summary>One outstanding write at a time; a rejected write means another activation owns the limiter.</summary>
-    private async Task WriteRecordAsync()
+    /// <summary>
+    /// The one writer of <see cref="LimiterRecord"/> (run by <see cref="GroupCommit"/>, one at a time): the state object
+    /// is filled right before each write, so nothing changes it while a write is in flight. A rejected write means another
+    /// activation owns the limiter.
+    /// </summary>
+    private async Task WriteAsync()
     {
-        await _writeGate.WaitAsync();
+        var version = _ledger.Version;
+        var state = record.State;
+        state.MaxConcurrency = _limits.MaxConcurrency;
+        state.Source = _limits.Source;
+        state.RequestsPerMinute = _limits.RequestsPerMinute;
+        state.RateSafetyFactor = _limits.RateSafetyFactor;
+        state.Epoch = _epoch;
+        state.Active = !_finalWrite;
+        state.Leases = _ledger.SnapshotLeases();
+        state.RateHistory = _ledger.Rate.Snapshot();
         try
         {
             await record.WriteStateAsync();
+            _persistedVersion = Math.Max(_persistedVersion, version);
+            _lastWriteAt = time.GetUtcNow();
         }
         catch (InconsistentStateException)
         {
-            LogFenced(Name, record.State.Epoch);
-            _ledger.Fence();
-            DeactivateOnIdle();
+            if (!_fenced)
+            {
+                _fenced = true;
+                LogFenced(Name, _epoch);
+                _ledger.StopGranting(() => new LimiterMovedException(Name));
+                DeactivateOnIdle();
+            }
+
             throw;
         }
-        finally
+    }
+
+    private async Task FlushOrMovedAsync()
+    {
+        try
         {
-            _writeGate.Release();
+            await _commit.FlushAsync();
+        }
+        catch (InconsistentStateException)
+        {
+            throw new LimiterMovedException(Name);
+        }
+    }
+
+    /// <summary>A fenced activation changes nothing: the caller retries and reaches the activation that owns the limiter.</summary>
+    private void ThrowIfMoved()
+    {
+        if (_fenced)
+        {
+            throw new LimiterMovedException(Name);
         }
     }
 
@@ -376,6 +459,10 @@ internal sealed partial class GlobalLimiterGrain(
         {
             errors.Add($"Weight must be between 1 and the limit of '{Name}' ({_ledger.MaxConcurrency}); got {request.Weight}.");
         }
+        else if (!_ledger.CouldEverGrant(request.Weight))
+        {
+            errors.Add($"Weight {request.Weight} is above the request budget of '{Name}' ({_ledger.Rate.Budget} per minute): it could never be granted.");
+        }
 
         if (request.WaitTimeout < TimeSpan.Zero || request.WaitTimeout > _options.MaxWaitTimeout)
         {
@@ -393,6 +480,11 @@ internal sealed partial class GlobalLimiterGrain(
             errors.Add($"Lease TTL must be between {_options.MinLeaseTtl} and {_options.MaxLeaseTtl}; got {ttl}.");
         }
 
+        if (request.RequestId is { } requestId && (string.IsNullOrWhiteSpace(requestId) || requestId.Length > FloodgateDefaults.MaxNameLength))
+        {
+            errors.Add($"A request id must be 1 to {FloodgateDefaults.MaxNameLength} characters and not blank.");
+        }
+
         if (errors.Count > 0)
         {
             throw new FloodgateValidationException(errors);
@@ -401,32 +493,27 @@ internal sealed partial class GlobalLimiterGrain(
         return ttl;
     }
 
-    private AcquireResult Fenced() =>
-        AcquireResult.Fail(AcquireFailure.Fenced, $"Limiter '{Name}' moved to another activation; try again.", _options.RetryAfterHint, 0);
+    private AcquireResult Moved() =>
+        AcquireResult.Fail(AcquireFailure.Fenced, $"Limiter '{Name}' moved to another activation; try again.", TimeSpan.Zero, 0);
 
-    private AcquireResult Unavailable(AcquireFailure failure)
+    private AcquireResult Cancelled(string? requestId) =>
+        AcquireResult.Fail(AcquireFailure.Cancelled, $"The acquire request '{requestId}' was cancelled by its caller.", null, Available);
+
+    private AcquireResult Unavailable()
     {
-        if (_ledger.Fenced)
+        if (_ledger.Stopped)
         {
-            return Fenced();
+            return Moved();
         }
 
-        if (_ledger.Paused)
-        {
-            var left = (_ledger.PausedUntil ?? time.GetUtcNow()) - time.GetUtcNow();
-            return AcquireResult.Fail(AcquireFailure.Recovering, $"Limiter '{Name}' is recovering from an unclean restart and grants nothing new for {left.TotalSeconds:0.#} s.", Max(left, TimeSpan.Zero), 0);
-        }
-
-        var rateWait = _ledger.Rate.NextFreeAt is { } next ? next - time.GetUtcNow() : (TimeSpan?)null;
+        var rateWait = _ledger.Rate.NextFreeAt() is { } next ? next - time.GetUtcNow() : (TimeSpan?)null;
         var reason = rateWait is null
             ? $"No permit of '{Name}' became free in time ({_ledger.InUse}/{_ledger.MaxConcurrency} in use, {_ledger.Waiting} waiting)."
             : $"The request budget of '{Name}' ({_ledger.Rate.Budget} per minute) is used up.";
-        return AcquireResult.Fail(failure, reason, rateWait ?? _options.RetryAfterHint, Available);
+        return AcquireResult.Fail(AcquireFailure.Timeout, reason, rateWait ?? _options.RetryAfterHint, Available);
     }
 
     private int Available => Math.Max(0, _ledger.MaxConcurrency - _ledger.InUse);
-
-    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     private static void RequireLeaseId(string leaseId) => RequireId(leaseId, "A lease id");
 
@@ -438,6 +525,9 @@ internal sealed partial class GlobalLimiterGrain(
         }
     }
 
+    /// <summary>The limits as set by callers and administrators (written with the lease table).</summary>
+    private sealed record LimitsState(int? MaxConcurrency, LimitSource Source, int? RequestsPerMinute, double? RateSafetyFactor);
+
     [LoggerMessage(Level = LogLevel.Debug, Message = "Limiter {Limiter}: {Count} lease(s) expired without renewal")]
     private partial void LogLeasesExpired(string limiter, int count);
 
@@ -447,15 +537,21 @@ internal sealed partial class GlobalLimiterGrain(
     [LoggerMessage(Level = LogLevel.Information, Message = "Limiter {Limiter}: limit set to {Limit}, requests per minute {Rpm}")]
     private partial void LogLimitChanged(string limiter, int limit, int? rpm);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Limiter {Limiter} (epoch {Epoch}) lost its previous activation uncleanly; granting nothing new until {Until}")]
-    private partial void LogRecovering(string limiter, long epoch, DateTimeOffset until);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Limiter {Limiter} (epoch {Epoch}) took over from an activation that was lost: {Leases} lease(s), {InUse} permit(s) counted until renewed, released or one TTL past")]
+    private partial void LogTookOverUnclean(string limiter, long epoch, int leases, int inUse);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Limiter {Limiter} re-adopted a lease of {Holder} ({Weight} permit(s))")]
-    private partial void LogReadopted(string limiter, string holder, int weight);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Limiter {Limiter} handed over {Leases} lease(s) on deactivation ({Reason})")]
+    private partial void LogHandedOver(string limiter, int leases, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Limiter {Limiter} could not hand over its lease table; its successor will count the leases one TTL longer")]
+    private partial void LogHandOverFailed(Exception ex, string limiter);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Limiter {Limiter} could not record a grant; the caller is told to retry")]
+    private partial void LogGrantNotRecorded(Exception ex, string limiter);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Limiter {Limiter} could not persist releases and renewals; retrying at the next interval")]
+    private partial void LogPersistFailed(Exception ex, string limiter);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Limiter {Limiter} (epoch {Epoch}) was fenced: another activation claimed it; this one stops granting")]
     private partial void LogFenced(string limiter, long epoch);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Limiter {Limiter} could not record its clean shutdown; its successor will recover")]
-    private partial void LogCleanMarkerFailed(Exception ex, string limiter);
 }

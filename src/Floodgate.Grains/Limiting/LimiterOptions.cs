@@ -37,17 +37,25 @@ public sealed class LimiterOptions
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// Write the clean-shutdown marker when a limiter deactivates holding no permits, so its successor need not recover.
-    /// Off for a single silo with in-memory storage, where the record dies with the silo anyway.
+    /// Write the lease table with exact expiries when a limiter deactivates (silo shutdown, migration, idle), so its
+    /// successor counts each lease only as long as it lives. Off for a single silo with in-memory storage, where the
+    /// record dies with the silo anyway.
     /// </summary>
-    public bool RecordCleanShutdown { get; set; } = true;
+    public bool HandOverOnDeactivation { get; set; } = true;
+
+    /// <summary>
+    /// How often releases, renewals and expiries are written (grants are written before they are returned); the check
+    /// runs at the shorter of this and <see cref="ConfirmInterval"/>.
+    /// </summary>
+    public TimeSpan PersistInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Wait hint returned with a timed-out acquire.</summary>
     public TimeSpan RetryAfterHint { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// How often an activation re-confirms its claim (epoch) in storage; at most half the default lease TTL. A
-    /// recovering successor also waits this long, the time a duplicate activation may take to learn it was fenced.
+    /// Longest time an activation goes without a write (it writes just to re-confirm its claim when idle); at most half
+    /// the default lease TTL. A duplicate activation learns it was fenced within this time, so after an unclean loss a
+    /// successor counts every persisted lease for its TTL plus this.
     /// </summary>
     public TimeSpan ConfirmInterval { get; set; } = FloodgateDefaults.LeaseTtl / 2;
 
@@ -117,6 +125,11 @@ internal sealed class LimiterOptionsValidator : IValidateOptions<LimiterOptions>
         if (o.ConfirmInterval <= TimeSpan.Zero || o.ConfirmInterval > o.DefaultLeaseTtl / 2)
         {
             errors.Add($"{LimiterOptions.SectionName}:ConfirmInterval must be positive and at most half of DefaultLeaseTtl (got {o.ConfirmInterval}).");
+        }
+
+        if (o.PersistInterval <= TimeSpan.Zero)
+        {
+            errors.Add($"{LimiterOptions.SectionName}:PersistInterval must be positive (got {o.PersistInterval}).");
         }
 
         if (o.RetryAfterHint <= TimeSpan.Zero)

@@ -6,23 +6,30 @@ namespace Floodgate.Grains.Limiting;
 /// <summary>
 /// The limiter's bookkeeping without Orleans: leases, the waiter queue, the rate window and the grant rule. Every method
 /// is synchronous so the reentrant grain can call it between awaits without races.
-/// Grant rule: a grant needs a concurrency permit and, with a rate budget, room in the rate window. Waiters are
-/// served by priority class (strictly), then round-robin across holders, FIFO within a holder; the waiter at the head
-/// is never skipped, so a heavy (weight &gt; 1) waiter cannot be starved by light ones.
+/// Grant rule: a grant needs concurrency permits and, with a rate budget, room in the rate window for its weight.
+/// Waiters are served by priority class (strictly), then round-robin across holders, FIFO within a holder; the waiter at
+/// the head is never skipped, so a heavy (weight &gt; 1) waiter cannot be starved by light ones.
+/// Durability: <see cref="Version"/> grows with every change worth persisting; <see cref="SnapshotLeases"/> and
+/// <see cref="Restore"/> carry the lease table and rate window from one activation to the next.
 /// </summary>
 internal sealed class PermitLedger(string name, TimeProvider time)
 {
+    /// <summary>How long a cancelled request id is remembered, so an acquire arriving after its cancel is refused.</summary>
+    public static readonly TimeSpan CancelledRequestMemory = TimeSpan.FromMinutes(10);
+
     private static readonly AcquirePriority[] ClassesHighFirst = [AcquirePriority.High, AcquirePriority.Normal, AcquirePriority.Low];
 
     private readonly Dictionary<string, LeaseEntry> _leases = new(StringComparer.Ordinal);
+
+    // Expiry index with lazy deletion: an entry is stale when its lease is gone or was renewed to a later expiry.
+    private readonly PriorityQueue<string, DateTimeOffset> _expiries = new();
     private readonly Dictionary<string, string> _leaseByRequest = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Waiter> _waiterByRequest = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _cancelledRequests = new(StringComparer.Ordinal);
     private readonly Dictionary<(AcquirePriority, string), Queue<Waiter>> _queues = [];
     private readonly Dictionary<AcquirePriority, LinkedList<string>> _rotations = ClassesHighFirst.ToDictionary(c => c, _ => new LinkedList<string>());
     private readonly RateWindow _rate = new(time);
-    private DateTimeOffset? _pausedUntil;
-    private bool _fenced;
+    private Func<Exception>? _stopped;
 
     public string Name { get; } = name;
 
@@ -40,33 +47,23 @@ internal sealed class PermitLedger(string name, TimeProvider time)
 
     public long Expirations { get; private set; }
 
-    public long Readopted { get; private set; }
+    /// <summary>Leases taken over from the previous activation's persisted table.</summary>
+    public long Restored { get; private set; }
+
+    /// <summary>Grows with every change of the lease table or the rate window: a write is due when it moved.</summary>
+    public long Version { get; private set; }
+
+    public int LeaseCount => _leases.Count;
 
     public RateWindow Rate => _rate;
 
-    /// <summary>True while grants are withheld: recovering after an unclean loss, or fenced.</summary>
-    public bool Paused => _fenced || (_pausedUntil is { } until && time.GetUtcNow() < until);
+    /// <summary>True once this activation stopped granting for good (fenced by another activation, or handed over).</summary>
+    public bool Stopped => _stopped is not null;
 
-    public DateTimeOffset? PausedUntil => Paused ? _pausedUntil : null;
+    /// <summary>When waiters are blocked only by the rate window, the moment to pump again; null otherwise.</summary>
+    public DateTimeOffset? WakeAt => Waiting == 0 || Stopped || HeadWeight() is not { } weight ? null : _rate.NextFreeAt(weight);
 
-    /// <summary>
-    /// When waiters are blocked only by time (the rate window or a recovery pause), the moment to pump again;
-    /// null when nothing time-based is holding them.
-    /// </summary>
-    public DateTimeOffset? WakeAt
-    {
-        get
-        {
-            if (Waiting == 0 || _fenced)
-            {
-                return null;
-            }
-
-            return Paused ? _pausedUntil : _rate.NextFreeAt;
-        }
-    }
-
-    /// <summary>Grants immediately when nobody waits, nothing is paused and a permit and a rate slot are free.</summary>
+    /// <summary>Grants immediately when nobody waits, nothing is stopped and permits and rate room are free.</summary>
     public Lease? TryAcquire(string holder, int weight, TimeSpan ttl, string? requestId = null)
     {
         if (Waiting > 0 || !CanGrant(weight))
@@ -77,8 +74,8 @@ internal sealed class PermitLedger(string name, TimeProvider time)
         return Grant(holder, weight, ttl, requestId);
     }
 
-    /// <summary>How long a cancelled request id is remembered, so an acquire arriving after its cancel is refused.</summary>
-    public static readonly TimeSpan CancelledRequestMemory = TimeSpan.FromMinutes(10);
+    /// <summary>True when a grant of <paramref name="weight"/> could ever happen under the current limits.</summary>
+    public bool CouldEverGrant(int weight) => weight >= 1 && weight <= MaxConcurrency && _rate.CouldEverGrant(weight);
 
     /// <summary>True when <paramref name="requestId"/> was cancelled: an acquire with it must grant nothing.</summary>
     public bool IsCancelled(string requestId)
@@ -86,6 +83,9 @@ internal sealed class PermitLedger(string name, TimeProvider time)
         ForgetOldCancellations();
         return _cancelledRequests.ContainsKey(requestId);
     }
+
+    /// <summary>True while <paramref name="leaseId"/> is held (granted, not released, not expired).</summary>
+    public bool Holds(string leaseId) => _leases.TryGetValue(leaseId, out var entry) && entry.Lease.ExpiresAt > time.GetUtcNow();
 
     /// <summary>The live lease granted to <paramref name="requestId"/>, if any (a repeated acquire gets it back).</summary>
     public Lease? LeaseOf(string requestId) =>
@@ -108,20 +108,6 @@ internal sealed class PermitLedger(string name, TimeProvider time)
         }
 
         return _leaseByRequest.TryGetValue(requestId, out var leaseId) && Release(leaseId);
-    }
-
-    private void ForgetOldCancellations()
-    {
-        if (_cancelledRequests.Count == 0)
-        {
-            return;
-        }
-
-        var horizon = time.GetUtcNow() - CancelledRequestMemory;
-        foreach (var (id, at) in _cancelledRequests.Where(c => c.Value <= horizon).ToList())
-        {
-            _cancelledRequests.Remove(id);
-        }
     }
 
     /// <summary>Queues a waiter; it completes when <see cref="Pump"/> grants it.</summary>
@@ -168,65 +154,53 @@ internal sealed class PermitLedger(string name, TimeProvider time)
     /// <summary>Releases a lease. Returns false when it is unknown or already gone.</summary>
     public bool Release(string leaseId)
     {
-        if (!_leases.Remove(leaseId, out var entry))
+        if (!Remove(leaseId))
         {
             return false;
         }
 
-        ForgetRequest(entry);
-        InUse -= entry.Lease.Weight;
         Pump();
         return true;
     }
 
-    /// <summary>Extends a live lease by its TTL; null when unknown, expired, or this activation is fenced.</summary>
-    public Lease? Renew(string leaseId)
+    /// <summary>Extends a live lease by its TTL; null when unknown or expired, or held by someone else than <paramref name="holder"/>.</summary>
+    public Lease? Renew(string leaseId, string? holder = null)
     {
         ExpireDue();
-        if (_fenced || !_leases.TryGetValue(leaseId, out var entry))
+        if (!_leases.TryGetValue(leaseId, out var entry) || (holder is not null && !string.Equals(holder, entry.Lease.Holder, StringComparison.Ordinal)))
         {
             return null;
         }
 
         var renewed = entry.Lease with { ExpiresAt = time.GetUtcNow() + entry.Lease.Ttl };
         _leases[leaseId] = entry with { Lease = renewed };
+        _expiries.Enqueue(leaseId, renewed.ExpiresAt);
+        Version++;
         return renewed;
     }
 
-    /// <summary>
-    /// Takes back a lease granted by an earlier activation whose memory was lost: its permits are real calls in flight,
-    /// so they count as in use (even above the limit; grants resume only once in-use drops).
-    /// </summary>
-    public Lease Adopt(string leaseId, string holder, int weight, TimeSpan ttl)
-    {
-        var now = time.GetUtcNow();
-        var lease = new Lease(leaseId, Name, holder, weight, now + ttl, ttl);
-        _leases[leaseId] = new LeaseEntry(lease, now);
-        InUse += weight;
-        HighWaterMark = Math.Max(HighWaterMark, InUse);
-        Readopted++;
-        return lease;
-    }
-
-    /// <summary>Returns the permits of every lease past its expiry. Returns how many expired.</summary>
+    /// <summary>Returns the permits of every lease past its expiry. Returns how many expired. O(expired · log n).</summary>
     public int ExpireDue()
     {
         var now = time.GetUtcNow();
-        var expired = _leases.Where(e => e.Value.Lease.ExpiresAt <= now).Select(e => e.Key).ToList();
-        foreach (var id in expired)
+        var expired = 0;
+        while (_expiries.TryPeek(out var leaseId, out var at) && at <= now)
         {
-            ForgetRequest(_leases[id]);
-            InUse -= _leases[id].Lease.Weight;
-            _leases.Remove(id);
+            _expiries.Dequeue();
+            if (_leases.TryGetValue(leaseId, out var entry) && entry.Lease.ExpiresAt <= now)
+            {
+                Remove(leaseId);
+                expired++;
+            }
         }
 
-        Expirations += expired.Count;
-        if (expired.Count > 0)
+        Expirations += expired;
+        if (expired > 0)
         {
             Pump();
         }
 
-        return expired.Count;
+        return expired;
     }
 
     /// <summary>
@@ -237,34 +211,159 @@ internal sealed class PermitLedger(string name, TimeProvider time)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxConcurrency, 1);
         MaxConcurrency = maxConcurrency;
-        FailWaiters(
-            w => w.Weight > maxConcurrency,
-            w => new FloodgateValidationException($"Weight {w.Weight} is above the new limit {maxConcurrency} of '{Name}'."));
+        FailUnservableWaiters();
         Pump();
     }
 
-    /// <summary>Sets or removes the requests-per-minute budget.</summary>
+    /// <summary>Sets or removes the requests-per-minute budget; waiters heavier than a new budget fail at once.</summary>
     public void SetRate(int? requestsPerMinute, double safetyFactor)
     {
         _rate.Configure(requestsPerMinute, safetyFactor);
+        FailUnservableWaiters();
         Pump();
     }
 
-    /// <summary>Grants nothing new until <paramref name="until"/> (recovery after an unclean loss).</summary>
-    public void PauseUntil(DateTimeOffset until) => _pausedUntil = until;
-
-    /// <summary>True once another activation has claimed the limiter: this one grants, renews and adopts nothing.</summary>
-    public bool Fenced => _fenced;
-
-    /// <summary>True while recovering from an unclean loss (not fenced): renewals of unknown leases re-adopt them.</summary>
-    public bool Recovering => !_fenced && Paused;
-
-    /// <summary>Stops granting for good and fails every waiter: another activation owns the limiter now.</summary>
-    public void Fence()
+    /// <summary>
+    /// Takes over the persisted lease table and rate window of an earlier activation. Each lease counts until its
+    /// persisted expiry, and at least until <paramref name="countUntil"/>(lease) — after an unclean loss the predecessor
+    /// may have renewed it without persisting — unless its holder releases or renews it first.
+    /// </summary>
+    public void Restore(IEnumerable<PersistedLease> leases, IEnumerable<RateBucket> rateHistory, Func<PersistedLease, DateTimeOffset> countUntil)
     {
-        _fenced = true;
-        FailWaiters(_ => true, _ => new LimiterFencedException(Name));
+        foreach (var persisted in leases)
+        {
+            var until = countUntil(persisted);
+            var expiresAt = persisted.ExpiresAt > until ? persisted.ExpiresAt : until;
+            var lease = new Lease(persisted.LeaseId, Name, persisted.Holder, persisted.Weight, expiresAt, persisted.Ttl);
+            Add(new LeaseEntry(lease, persisted.GrantedAt, persisted.RequestId));
+            Restored++;
+        }
+
+        _rate.Restore(rateHistory);
+        ExpireDue();
     }
+
+    /// <summary>The lease table as persisted.</summary>
+    public List<PersistedLease> SnapshotLeases() =>
+        _leases.Values.Select(e => new PersistedLease(e.Lease.LeaseId, e.Lease.Holder, e.Lease.Weight, e.Lease.Ttl, e.Lease.ExpiresAt, e.GrantedAt, e.RequestId)).ToList();
+
+    /// <summary>
+    /// Stops granting for good and fails every waiter with <paramref name="reason"/>: another activation owns the limiter
+    /// now, or this one is handing over to a successor. Renewals and releases still apply (they are handed over too).
+    /// </summary>
+    public void StopGranting(Func<Exception> reason)
+    {
+        _stopped ??= reason;
+        FailWaiters(_ => true, _ => reason());
+    }
+
+    /// <summary>Grants waiters while the head of the highest non-empty priority class fits.</summary>
+    public void Pump()
+    {
+        foreach (var priority in ClassesHighFirst)
+        {
+            var rotation = _rotations[priority];
+            while (rotation.First is { } node)
+            {
+                var queue = _queues[(priority, node.Value)];
+                var head = queue.Peek();
+                if (!CanGrant(head.Weight))
+                {
+                    // Strict: nothing of a lower class or later in the rotation overtakes a blocked head.
+                    return;
+                }
+
+                queue.Dequeue();
+                Waiting--;
+                rotation.RemoveFirst();
+                if (queue.Count > 0)
+                {
+                    rotation.AddLast(node);
+                }
+                else
+                {
+                    _queues.Remove((priority, node.Value));
+                }
+
+                ForgetWaiter(head);
+                head.Complete(Grant(head.Holder, head.Weight, head.Ttl, head.RequestId));
+            }
+        }
+    }
+
+    public LimiterStatus Snapshot(LimitSource source, long epoch)
+    {
+        var now = time.GetUtcNow();
+        var holders = _leases.Values
+            .GroupBy(e => e.Lease.Holder, StringComparer.Ordinal)
+            .Select(g => new HolderStatus(g.Key, g.Sum(e => e.Lease.Weight), g.Count(), now - g.Min(e => e.GrantedAt)))
+            .OrderByDescending(h => h.Permits)
+            .ThenBy(h => h.Holder, StringComparer.Ordinal)
+            .ToList();
+
+        return new LimiterStatus
+        {
+            Name = Name,
+            MaxConcurrency = MaxConcurrency,
+            LimitSource = source,
+            InUse = InUse,
+            Available = Math.Max(0, MaxConcurrency - InUse),
+            Waiting = Waiting,
+            HighWaterMark = HighWaterMark,
+            Grants = Grants,
+            Timeouts = Timeouts,
+            Expirations = Expirations,
+            Holders = holders,
+            Waiters = WaitersInGrantOrder(),
+            RequestsPerMinute = _rate.RequestsPerMinute,
+            RateSafetyFactor = _rate.SafetyFactor,
+            RateBudget = _rate.Budget,
+            RateAvailable = _rate.Available,
+            Epoch = epoch,
+            Restored = Restored,
+        };
+    }
+
+    /// <summary>The order in which waiters would be granted if permits were plentiful.</summary>
+    public IReadOnlyList<WaiterStatus> WaitersInGrantOrder()
+    {
+        var result = new List<WaiterStatus>(Waiting);
+        foreach (var priority in ClassesHighFirst)
+        {
+            var queues = _rotations[priority].Select(h => _queues[(priority, h)].ToArray()).ToList();
+            var remaining = queues.Sum(q => q.Length);
+            for (var round = 0; remaining > 0; round++)
+            {
+                foreach (var queue in queues.Where(q => round < q.Length))
+                {
+                    result.Add(new WaiterStatus(queue[round].Holder, result.Count, queue[round].Weight));
+                    remaining--;
+                }
+            }
+        }
+
+        return result;
+    }
+
+    private bool CanGrant(int weight) => !Stopped && InUse + weight <= MaxConcurrency && _rate.CanGrant(weight);
+
+    private int? HeadWeight()
+    {
+        foreach (var priority in ClassesHighFirst)
+        {
+            if (_rotations[priority].First is { } node)
+            {
+                return _queues[(priority, node.Value)].Peek().Weight;
+            }
+        }
+
+        return null;
+    }
+
+    private void FailUnservableWaiters() => FailWaiters(
+        w => !CouldEverGrant(w.Weight),
+        w => new FloodgateValidationException(
+            $"Weight {w.Weight} can never be granted by '{Name}' under its new limits (max concurrency {MaxConcurrency}, rate budget {_rate.Budget?.ToString() ?? "none"} per minute)."));
 
     private void FailWaiters(Func<Waiter, bool> predicate, Func<Waiter, Exception> error)
     {
@@ -303,141 +402,79 @@ internal sealed class PermitLedger(string name, TimeProvider time)
         }
 
         Waiting -= removed.Count;
-        foreach (var waiter in removed)
-        {
-            if (waiter.RequestId is { } requestId)
-            {
-                _waiterByRequest.Remove(requestId);
-            }
-        }
-
+        removed.ForEach(ForgetWaiter);
         return removed;
     }
 
-    /// <summary>Grants waiters while the head of the highest non-empty priority class fits.</summary>
-    public void Pump()
+    private void ForgetWaiter(Waiter waiter)
     {
-        foreach (var priority in ClassesHighFirst)
+        if (waiter.RequestId is { } requestId && _waiterByRequest.TryGetValue(requestId, out var known) && ReferenceEquals(known, waiter))
         {
-            var rotation = _rotations[priority];
-            while (rotation.First is { } node)
-            {
-                var queue = _queues[(priority, node.Value)];
-                var head = queue.Peek();
-                if (!CanGrant(head.Weight))
-                {
-                    // Strict: nothing of a lower class or later in the rotation overtakes a blocked head.
-                    return;
-                }
-
-                queue.Dequeue();
-                Waiting--;
-                rotation.RemoveFirst();
-                if (queue.Count > 0)
-                {
-                    rotation.AddLast(node);
-                }
-                else
-                {
-                    _queues.Remove((priority, node.Value));
-                }
-
-                head.Complete(Grant(head.Holder, head.Weight, head.Ttl, head.RequestId));
-            }
+            _waiterByRequest.Remove(requestId);
         }
     }
 
-    public LimiterStatus Snapshot(LimitSource source, long epoch)
+    private void ForgetOldCancellations()
     {
-        var now = time.GetUtcNow();
-        var holders = _leases.Values
-            .GroupBy(e => e.Lease.Holder, StringComparer.Ordinal)
-            .Select(g => new HolderStatus(g.Key, g.Sum(e => e.Lease.Weight), g.Count(), now - g.Min(e => e.GrantedAt)))
-            .OrderByDescending(h => h.Permits)
-            .ThenBy(h => h.Holder, StringComparer.Ordinal)
-            .ToList();
-
-        return new LimiterStatus
+        if (_cancelledRequests.Count == 0)
         {
-            Name = Name,
-            MaxConcurrency = MaxConcurrency,
-            LimitSource = source,
-            InUse = InUse,
-            Available = Math.Max(0, MaxConcurrency - InUse),
-            Waiting = Waiting,
-            HighWaterMark = HighWaterMark,
-            Grants = Grants,
-            Timeouts = Timeouts,
-            Expirations = Expirations,
-            Holders = holders,
-            Waiters = WaitersInGrantOrder(),
-            RequestsPerMinute = _rate.RequestsPerMinute,
-            RateSafetyFactor = _rate.SafetyFactor,
-            RateBudget = _rate.Budget,
-            RateAvailable = _rate.Available,
-            Recovering = Paused,
-            RecoveringUntil = Recovering ? _pausedUntil : null,
-            Epoch = epoch,
-            Readopted = Readopted,
-        };
-    }
-
-    /// <summary>The order in which waiters would be granted if permits were plentiful.</summary>
-    public IReadOnlyList<WaiterStatus> WaitersInGrantOrder()
-    {
-        var result = new List<WaiterStatus>(Waiting);
-        foreach (var priority in ClassesHighFirst)
-        {
-            var queues = _rotations[priority].Select(h => _queues[(priority, h)].ToArray()).ToList();
-            var remaining = queues.Sum(q => q.Length);
-            for (var round = 0; remaining > 0; round++)
-            {
-                foreach (var queue in queues.Where(q => round < q.Length))
-                {
-                    result.Add(new WaiterStatus(queue[round].Holder, result.Count, queue[round].Weight));
-                    remaining--;
-                }
-            }
+            return;
         }
 
-        return result;
+        var horizon = time.GetUtcNow() - CancelledRequestMemory;
+        foreach (var id in _cancelledRequests.Where(c => c.Value <= horizon).Select(c => c.Key).ToList())
+        {
+            _cancelledRequests.Remove(id);
+        }
     }
-
-    private bool CanGrant(int weight) => !Paused && InUse + weight <= MaxConcurrency && _rate.CanGrant;
 
     private Lease Grant(string holder, int weight, TimeSpan ttl, string? requestId)
     {
         var now = time.GetUtcNow();
         var lease = new Lease(Guid.NewGuid().ToString("N"), Name, holder, weight, now + ttl, ttl);
-        _leases[lease.LeaseId] = new LeaseEntry(lease, now, requestId);
-        if (requestId is not null)
-        {
-            _waiterByRequest.Remove(requestId);
-            _leaseByRequest[requestId] = lease.LeaseId;
-        }
-
-        InUse += weight;
-        HighWaterMark = Math.Max(HighWaterMark, InUse);
+        Add(new LeaseEntry(lease, now, requestId));
         Grants++;
-        _rate.Record();
+        _rate.Record(weight);
         return lease;
     }
 
-    private void ForgetRequest(LeaseEntry entry)
+    private void Add(LeaseEntry entry)
     {
+        var lease = entry.Lease;
+        _leases[lease.LeaseId] = entry;
+        _expiries.Enqueue(lease.LeaseId, lease.ExpiresAt);
+        if (entry.RequestId is { } requestId)
+        {
+            _leaseByRequest[requestId] = lease.LeaseId;
+        }
+
+        InUse += lease.Weight;
+        HighWaterMark = Math.Max(HighWaterMark, InUse);
+        Version++;
+    }
+
+    private bool Remove(string leaseId)
+    {
+        if (!_leases.Remove(leaseId, out var entry))
+        {
+            return false;
+        }
+
         if (entry.RequestId is { } requestId)
         {
             _leaseByRequest.Remove(requestId);
         }
+
+        InUse -= entry.Lease.Weight;
+        Version++;
+        return true;
     }
 
-    private sealed record LeaseEntry(Lease Lease, DateTimeOffset GrantedAt, string? RequestId = null);
+    private sealed record LeaseEntry(Lease Lease, DateTimeOffset GrantedAt, string? RequestId);
 
     /// <summary>A queued acquire.</summary>
     internal sealed class Waiter(string holder, int weight, TimeSpan ttl, AcquirePriority priority, string? requestId = null)
     {
-        public string? RequestId { get; } = requestId;
-
         private readonly TaskCompletionSource<Lease> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public string Holder { get; } = holder;
@@ -448,6 +485,8 @@ internal sealed class PermitLedger(string name, TimeProvider time)
 
         public AcquirePriority Priority { get; } = priority;
 
+        public string? RequestId { get; } = requestId;
+
         public Task<Lease> Task => _completion.Task;
 
         internal void Complete(Lease lease) => _completion.TrySetResult(lease);
@@ -457,7 +496,3 @@ internal sealed class PermitLedger(string name, TimeProvider time)
         internal void Fail(Exception error) => _completion.TrySetException(error);
     }
 }
-
-/// <summary>This activation of a limiter lost its claim (another activation wrote a newer epoch) and grants nothing.</summary>
-internal sealed class LimiterFencedException(string limiter)
-    : Exception($"Limiter '{limiter}' moved to another activation; try again.");

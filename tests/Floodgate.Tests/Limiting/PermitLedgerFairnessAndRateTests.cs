@@ -136,43 +136,15 @@ public sealed class PermitLedgerFairnessAndRateTests
     }
 
     [Fact]
-    public void PauseUntil_DuringRecovery_GrantsNothingThenResumes()
-    {
-        var ledger = CreateSut(2);
-        ledger.PauseUntil(_time.GetUtcNow() + Ttl);
-
-        Assert.Null(ledger.TryAcquire("h", 1, Ttl));
-        var waiter = ledger.Enqueue("h", 1, Ttl);
-        _time.Advance(Ttl);
-        ledger.Pump();
-
-        Assert.True(waiter.Task.IsCompletedSuccessfully);
-    }
-
-    [Fact]
-    public void Adopt_DuringRecovery_CountsInUseSoGrantsResumeOnlyUnderTheLimit()
-    {
-        var ledger = CreateSut(2);
-        ledger.PauseUntil(_time.GetUtcNow() + Ttl);
-        var adopted = ledger.Adopt("old-lease", "survivor", 2, Ttl);
-        _time.Advance(Ttl);
-
-        Assert.Null(ledger.TryAcquire("h", 1, Ttl));
-        Assert.True(ledger.Release(adopted.LeaseId));
-        Assert.NotNull(ledger.TryAcquire("h", 1, Ttl));
-        Assert.Equal(1, ledger.Readopted);
-    }
-
-    [Fact]
-    public void Fence_WithWaiters_FailsThemAndGrantsNothingMore()
+    public void StopGranting_WithWaiters_FailsThemAsMovedAndGrantsNothingMore()
     {
         var ledger = CreateSut(1);
         ledger.TryAcquire("h", 1, Ttl);
         var waiter = ledger.Enqueue("w", 1, Ttl);
 
-        ledger.Fence();
+        ledger.StopGranting(() => new LimiterMovedException(ledger.Name));
 
-        Assert.IsType<LimiterFencedException>(waiter.Task.Exception?.InnerException);
+        Assert.IsType<LimiterMovedException>(waiter.Task.Exception?.InnerException);
         Assert.Equal(0, ledger.Waiting);
         Assert.Null(ledger.TryAcquire("x", 1, Ttl));
     }

@@ -1,0 +1,57 @@
+namespace Floodgate.Grains.Limiting;
+
+/// <summary>
+/// Group commit for one grain's state: one write runs at a time, and every caller that asks while a write runs shares the
+/// next one. <see cref="FlushAsync"/> completes once a write that started after the call has succeeded, so whatever
+/// the caller changed before calling is durable. Not thread-safe: used from one grain activation's turns.
+/// </summary>
+internal sealed class GroupCommit(Func<Task> write)
+{
+    private TaskCompletionSource? _next;
+    private bool _writing;
+
+    /// <summary>Writes started so far (for tests and status).</summary>
+    public long Writes { get; private set; }
+
+    /// <summary>True while a write is running.</summary>
+    public bool Writing => _writing;
+
+    /// <summary>Completes when a write that started after this call has finished; faults with that write's error.</summary>
+    public Task FlushAsync()
+    {
+        _next ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var flushed = _next.Task;
+        if (!_writing)
+        {
+            _ = RunAsync();
+        }
+
+        return flushed;
+    }
+
+    private async Task RunAsync()
+    {
+        _writing = true;
+        try
+        {
+            while (_next is { } group)
+            {
+                _next = null;
+                Writes++;
+                try
+                {
+                    await write();
+                    group.TrySetResult();
+                }
+                catch (Exception ex)
+                {
+                    group.TrySetException(ex);
+                }
+            }
+        }
+        finally
+        {
+            _writing = false;
+        }
+    }
+}
