@@ -51,6 +51,18 @@ public static class FloodgateSiloHost
                 orleans.UseRedisClustering(o => o.ConfigurationOptions = redis);
                 orleans.AddRedisGrainStorageAsDefault(o => o.ConfigurationOptions = redis);
                 orleans.UseRedisReminderService(o => o.ConfigurationOptions = redis);
+                if (silo.FastFailureDetection)
+                {
+                    orleans.Configure<ClusterMembershipOptions>(o =>
+                    {
+                        o.ProbeTimeout = TimeSpan.FromSeconds(1);
+                        o.NumMissedProbesLimit = 2;
+                        o.NumVotesForDeathDeclaration = 1;
+                        o.TableRefreshTimeout = TimeSpan.FromSeconds(2);
+                        o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(5);
+                    });
+                }
+
                 orleans.ConfigureEndpoints(
                     silo.AdvertisedIp is null ? IPAddress.Loopback : IPAddress.Parse(silo.AdvertisedIp),
                     silo.SiloPort,

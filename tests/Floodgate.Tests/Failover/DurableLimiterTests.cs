@@ -17,6 +17,8 @@ public sealed class DurableClusterFixture : IAsyncLifetime
 {
     public ConcurrentDictionary<string, (string ETag, byte[] State)> Store { get; } = new();
 
+    public StorageFaults Faults { get; } = new();
+
     public InProcessTestCluster Cluster { get; private set; } = null!;
 
     public async Task InitializeAsync()
@@ -28,8 +30,9 @@ public sealed class DurableClusterFixture : IAsyncLifetime
         var builder = new InProcessTestClusterBuilder(1);
         builder.ConfigureSilo((_, silo) =>
         {
-            silo.Services.AddGrainStorage(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME, (sp, _) => new SharedGrainStorage(Store, sp.GetRequiredService<Serializer>()));
+            silo.Services.AddGrainStorage(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME, (sp, _) => new SharedGrainStorage(Store, sp.GetRequiredService<Serializer>(), Faults));
             silo.AddFloodgate(configuration);
+            silo.AddIncomingGrainCallFilter<FaultInjectionFilter>();
             silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(3));
         });
         builder.ConfigureClient(client => client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(3)));
@@ -38,6 +41,20 @@ public sealed class DurableClusterFixture : IAsyncLifetime
     }
 
     public async Task DisposeAsync() => await Cluster.DisposeAsync();
+
+    /// <summary>
+    /// Loses the limiter's activation uncleanly, as a crash of its silo does: another claim makes its ETag stale, so its
+    /// next write fails, it stops and deactivates without handing over, and the next call activates a successor that
+    /// reads what storage holds. Returns once the successor is up.
+    /// </summary>
+    public async Task LoseActivationAsync(string limiter)
+    {
+        var grain = Cluster.Client.GetGrain<IGlobalLimiterGrain>(limiter);
+        var epoch = (await grain.GetStatusAsync()).Epoch;
+        var key = Store.Keys.Single(k => k.Contains(limiter, StringComparison.Ordinal));
+        Store[key] = ("another-activation", Store[key].State);
+        await Eventually.TrueAsync(async () => (await grain.GetStatusAsync()).Epoch > epoch, tolerateErrors: true);
+    }
 }
 
 public sealed class DurableLimiterTests(DurableClusterFixture fixture) : IClassFixture<DurableClusterFixture>

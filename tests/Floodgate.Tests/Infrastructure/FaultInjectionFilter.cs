@@ -1,24 +1,77 @@
+using System.Collections.Concurrent;
 using Floodgate.Breakers;
+using Floodgate.Limiting;
 
 namespace Floodgate.Tests.Infrastructure;
 
 /// <summary>
-/// Makes every <see cref="ICircuitBreakerGrain.ReportAsync"/> to a breaker named <c>faulty-…</c> throw, as a breaker
-/// call lost in a silo failover would: lets tests prove items release their permits whatever the breaker does.
+/// Injects the faults a silo failover causes, chosen by the name of the grain or holder, so tests prove that nothing
+/// over-admits, leaks or fails an item because of them:
+/// <list type="bullet">
+/// <item><c>faulty-…</c> breaker: every <see cref="ICircuitBreakerGrain.ReportAsync"/> throws (a lost report).</item>
+/// <item><c>flaky-…</c> limiter: the first acquire of each request id is rejected as by a dead silo, and every other
+/// call to a <c>flaky-…</c> breaker's <see cref="ICircuitBreakerGrain.TryPassAsync"/> is rejected likewise.</item>
+/// <item><c>slow-reply-…</c> limiter: an acquire's answer leaves the grain, then takes <see cref="ReplyDelay"/> to arrive
+/// (the window in which a caller that gives up orphans a grant in transit).</item>
+/// <item>holder <c>droprenew-…</c>: while <see cref="DropRenewals"/> is on, its renewals are lost on the way (the caller
+/// sees a timeout).</item>
+/// </list>
 /// </summary>
 public sealed class FaultInjectionFilter : IIncomingGrainCallFilter
 {
     public const string FaultyBreakerPrefix = "faulty-";
+    public const string FlakyPrefix = "flaky-";
+    public const string SlowReplyPrefix = "slow-reply-";
+    public const string DropRenewalsHolderPrefix = "droprenew-";
+    public static readonly TimeSpan ReplyDelay = TimeSpan.FromMilliseconds(500);
 
-    public Task Invoke(IIncomingGrainCallContext context)
+    private static readonly ConcurrentDictionary<string, int> Calls = new();
+
+    /// <summary>Switches the loss of <c>droprenew-…</c> holders' renewals on and off.</summary>
+    public static volatile bool DropRenewals;
+
+    public async Task Invoke(IIncomingGrainCallContext context)
     {
-        if (context.Grain is ICircuitBreakerGrain
-            && context.InterfaceMethod.Name == nameof(ICircuitBreakerGrain.ReportAsync)
-            && context.TargetId.Key.ToString()!.StartsWith(FaultyBreakerPrefix, StringComparison.Ordinal))
+        var key = context.TargetId.Key.ToString()!;
+        var method = context.InterfaceMethod.Name;
+        if (context.Grain is ICircuitBreakerGrain)
         {
-            throw new InvalidOperationException("Injected fault: breaker report lost.");
+            if (method == nameof(ICircuitBreakerGrain.ReportAsync) && key.StartsWith(FaultyBreakerPrefix, StringComparison.Ordinal))
+            {
+                throw new InvalidOperationException("Injected fault: breaker report lost.");
+            }
+
+            if (method == nameof(ICircuitBreakerGrain.TryPassAsync) && key.StartsWith(FlakyPrefix, StringComparison.Ordinal)
+                && Calls.AddOrUpdate($"pass/{key}", 1, (_, n) => n + 1) % 2 == 1)
+            {
+                throw new Orleans.Runtime.SiloUnavailableException("Injected fault: the breaker's silo is stopping.");
+            }
         }
 
-        return context.Invoke();
+        if (context.Grain is IGlobalLimiterGrain)
+        {
+            if (method == nameof(IGlobalLimiterGrain.AcquireAsync) && key.StartsWith(FlakyPrefix, StringComparison.Ordinal)
+                && context.Request.GetArgument(0) is AcquireRequest { RequestId: { } requestId }
+                && Calls.TryAdd($"acquire/{requestId}", 1))
+            {
+                throw new Orleans.Runtime.SiloUnavailableException("Injected fault: the limiter's silo died.");
+            }
+
+            if (DropRenewals && method == nameof(IGlobalLimiterGrain.RenewAsync)
+                && context.Request.GetArgument(0) is RenewRequest { Holder: { } holder }
+                && holder.StartsWith(DropRenewalsHolderPrefix, StringComparison.Ordinal))
+            {
+                throw new TimeoutException("Injected fault: the renewal was lost.");
+            }
+
+            if (method == nameof(IGlobalLimiterGrain.AcquireAsync) && key.StartsWith(SlowReplyPrefix, StringComparison.Ordinal))
+            {
+                await context.Invoke();
+                await Task.Delay(ReplyDelay);
+                return;
+            }
+        }
+
+        await context.Invoke();
     }
 }

@@ -1,0 +1,130 @@
+using Floodgate.Limiting;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Floodgate.Tests.Limiting;
+
+/// <summary>The SDK lease keeps itself alive, and says so honestly when it cannot.</summary>
+public sealed class LimiterLeaseTests
+{
+    private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(30);
+    private readonly FakeTimeProvider _time;
+    private readonly ScriptedLimiter _limiter;
+
+    public LimiterLeaseTests()
+    {
+        _time = new FakeTimeProvider();
+        _limiter = new ScriptedLimiter(_time);
+    }
+
+    private LimiterLease CreateSut() =>
+        new(_limiter, new Lease("lease-1", "acct", "me", 1, _time.GetUtcNow() + Ttl, Ttl), _time);
+
+    [Fact]
+    public async Task Renewal_LimiterUnreachableUntilExpiry_ReportsTheLeaseLost()
+    {
+        _limiter.Unreachable = true;
+        await using var lease = CreateSut();
+
+        await AdvanceAsync(Ttl - TimeSpan.FromSeconds(1));
+        Assert.True(lease.IsHeld);
+        await AdvanceAsync(TimeSpan.FromSeconds(2));
+
+        Assert.False(lease.IsHeld);
+        Assert.True(lease.LeaseLost.IsCancellationRequested);
+    }
+
+    [Fact]
+    public async Task Renewal_OneFailureThenSuccess_KeepsTheLease()
+    {
+        await using var lease = CreateSut();
+        _limiter.Unreachable = true;
+        await AdvanceAsync(Ttl / 3);
+        _limiter.Unreachable = false;
+
+        await AdvanceAsync(Ttl / LimiterLease.RetryFraction);
+        await AdvanceAsync(Ttl);
+
+        Assert.True(lease.IsHeld);
+        Assert.True(_limiter.Renewals >= 2);
+    }
+
+    [Fact]
+    public async Task Renewal_LimiterSaysGone_ReportsTheLeaseLostAtOnce()
+    {
+        await using var lease = CreateSut();
+        _limiter.Gone = true;
+
+        await AdvanceAsync(Ttl / 3);
+
+        Assert.False(lease.IsHeld);
+        Assert.True(lease.LeaseLost.IsCancellationRequested);
+    }
+
+    [Fact]
+    public async Task ConfirmAsync_LimiterSaysGone_ReturnsFalseAndReportsLost()
+    {
+        await using var lease = CreateSut();
+        _limiter.Gone = true;
+
+        Assert.False(await lease.ConfirmAsync());
+        Assert.False(lease.IsHeld);
+    }
+
+    [Fact]
+    public async Task DisposeAsync_Twice_ReleasesOnce()
+    {
+        var lease = CreateSut();
+
+        await lease.DisposeAsync();
+        await lease.DisposeAsync();
+
+        Assert.Equal(1, _limiter.Releases);
+    }
+
+    /// <summary>Moves fake time in small steps so the renewal loop's timers and continuations run in between.</summary>
+    private async Task AdvanceAsync(TimeSpan by)
+    {
+        var step = TimeSpan.FromMilliseconds(500);
+        for (var left = by; left > TimeSpan.Zero; left -= step)
+        {
+            _time.Advance(left < step ? left : step);
+            await Task.Delay(5);
+        }
+    }
+
+    /// <summary>A limiter whose answers the test scripts: unreachable, lease gone, or renewed by the TTL.</summary>
+    private sealed class ScriptedLimiter(TimeProvider time) : IGlobalLimiterGrain
+    {
+        public volatile bool Unreachable;
+        public volatile bool Gone;
+        public int Renewals;
+        public int Releases;
+
+        public Task<Lease?> RenewAsync(RenewRequest request)
+        {
+            if (Unreachable)
+            {
+                return Task.FromException<Lease?>(new TimeoutException("unreachable"));
+            }
+
+            Interlocked.Increment(ref Renewals);
+            return Task.FromResult(Gone ? null : new Lease(request.LeaseId, "acct", "me", 1, time.GetUtcNow() + Ttl, Ttl));
+        }
+
+        public Task<bool> ReleaseAsync(string leaseId)
+        {
+            Interlocked.Increment(ref Releases);
+            return Task.FromResult(true);
+        }
+
+        public Task<LimiterConfiguration> ConfigureAsync(int maxConcurrency) => throw new NotSupportedException();
+
+        public Task<AcquireResult> AcquireAsync(AcquireRequest request, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public Task<bool> CancelAcquireAsync(string requestId) => throw new NotSupportedException();
+
+        public Task<LimiterStatus> SetLimitsAsync(LimiterLimits limits) => throw new NotSupportedException();
+
+        public Task<LimiterStatus> GetStatusAsync() => throw new NotSupportedException();
+    }
+}
