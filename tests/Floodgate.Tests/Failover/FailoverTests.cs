@@ -63,7 +63,15 @@ public sealed class FailoverTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task KillLimiterSilo_WhileSaturated_UpstreamNeverSeesMoreThanLimitAndWorkResumes()
+    public Task KillLimiterSilo_WhileSaturated_UpstreamNeverSeesMoreThanLimitAndWorkResumes() =>
+        SaturateThenAsync(silo => _cluster.KillSiloAsync(silo));
+
+    [Fact]
+    public Task StopLimiterSilo_WhileSaturated_UpstreamNeverSeesMoreThanLimitAndWorkResumes() =>
+        SaturateThenAsync(silo => _cluster.StopSiloAsync(silo));
+
+    /// <summary>Twelve workers compete for four permits; <paramref name="fault"/> hits the limiter's silo mid-run.</summary>
+    private async Task SaturateThenAsync(Func<InProcessSiloHandle, Task> fault)
     {
         const int limit = 4;
         var name = Unique.Name("failover");
@@ -97,7 +105,7 @@ public sealed class FailoverTests : IAsyncLifetime
 
         await Eventually.TrueAsync(() => Volatile.Read(ref completed) >= 20, stop.Token);
         var siloOfLimiter = await FindSiloOfAsync(name);
-        await _cluster.KillSiloAsync(_cluster.GetActiveSilos().Single(s => s.SiloAddress.Equals(siloOfLimiter)));
+        await fault(_cluster.GetActiveSilos().Single(s => s.SiloAddress.Equals(siloOfLimiter)));
         var atKill = Volatile.Read(ref completed);
 
         await Eventually.TrueAsync(() => Volatile.Read(ref completed) >= atKill + 40, stop.Token);
