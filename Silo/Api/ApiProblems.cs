@@ -30,15 +30,19 @@ internal static class ApiProblems
         Problem(StatusCodes.Status500InternalServerError, "Unexpected error.", ["The silo failed to handle the request; its log has the details (see traceId)."]);
 
     /// <summary>
-    /// No lease was granted: 429 when the permits stayed busy (or the limiter is recovering), 503 when the limiter's
-    /// activation was fenced off; both with <c>Retry-After</c> when the limiter gave a hint.
+    /// No lease was granted: 429 when the permits or the rate budget stayed busy; 503 when the limiter moved to another
+    /// activation or could not record the grant (retry); 409 when the request id was cancelled. <c>Retry-After</c> when
+    /// the limiter gave a hint.
     /// </summary>
     public static IResult NoPermit(HttpResponse response, string limiter, AcquireResult result)
     {
         SetRetryAfter(response, result.RetryAfter);
-        var status = result.Failure == AcquireFailure.Fenced
-            ? StatusCodes.Status503ServiceUnavailable
-            : StatusCodes.Status429TooManyRequests;
+        var status = result.Failure switch
+        {
+            AcquireFailure.Fenced or AcquireFailure.Unavailable => StatusCodes.Status503ServiceUnavailable,
+            AcquireFailure.Cancelled => StatusCodes.Status409Conflict,
+            _ => StatusCodes.Status429TooManyRequests,
+        };
         return Problem(
             status,
             "No permit available.",
