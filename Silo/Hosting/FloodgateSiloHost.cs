@@ -53,14 +53,7 @@ public static class FloodgateSiloHost
                 orleans.UseRedisReminderService(o => o.ConfigurationOptions = redis);
                 if (silo.FastFailureDetection)
                 {
-                    orleans.Configure<ClusterMembershipOptions>(o =>
-                    {
-                        o.ProbeTimeout = TimeSpan.FromSeconds(1);
-                        o.NumMissedProbesLimit = 2;
-                        o.NumVotesForDeathDeclaration = 1;
-                        o.TableRefreshTimeout = TimeSpan.FromSeconds(2);
-                        o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(5);
-                    });
+                    orleans.UseFastFailureDetection();
                 }
 
                 orleans.ConfigureEndpoints(

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Orleans.Configuration;
 using Orleans.Storage;
 
 namespace Floodgate.Grains.Hosting;
@@ -48,6 +49,21 @@ public static class FloodgateSiloExtensions
         services.TryAddSingleton<ItemPipelines>();
         return services;
     }
+
+    /// <summary>
+    /// Declares a dead silo dead within about 3 s instead of Orleans' 12–14 s (probe every second, two missed probes,
+    /// one vote), so the grains of a crashed silo come back quickly. For clusters on a reliable network without long
+    /// GC pauses.
+    /// </summary>
+    public static ISiloBuilder UseFastFailureDetection(this ISiloBuilder silo) =>
+        silo.Configure<ClusterMembershipOptions>(o =>
+        {
+            o.ProbeTimeout = TimeSpan.FromSeconds(1);
+            o.NumMissedProbesLimit = 2;
+            o.NumVotesForDeathDeclaration = 1;
+            o.TableRefreshTimeout = TimeSpan.FromSeconds(2);
+            o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(5);
+        });
 
     /// <summary>Registers a custom processor; batches pick it by its <see cref="IItemProcessor.Name"/>.</summary>
     public static IServiceCollection AddItemProcessor<T>(this IServiceCollection services)

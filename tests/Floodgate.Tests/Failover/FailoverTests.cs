@@ -43,14 +43,7 @@ public sealed class FailoverTests : IAsyncLifetime
         {
             silo.Services.AddGrainStorage(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME, (sp, _) => new SharedGrainStorage(_store, sp.GetRequiredService<Serializer>()));
             silo.AddFloodgate(configuration);
-            silo.Configure<ClusterMembershipOptions>(o =>
-            {
-                o.ProbeTimeout = TimeSpan.FromSeconds(1);
-                o.NumMissedProbesLimit = 2;
-                o.NumVotesForDeathDeclaration = 1;
-                o.TableRefreshTimeout = TimeSpan.FromSeconds(2);
-                o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(5);
-            });
+            silo.UseFastFailureDetection();
         });
         _cluster = builder.Build();
         await _cluster.DeployAsync();

@@ -1,5 +1,4 @@
 using Floodgate.Batches;
-using Floodgate.Client.Batches;
 using Floodgate.Tests.Infrastructure;
 
 namespace Floodgate.Tests.Items;
@@ -21,21 +20,10 @@ public sealed class ItemFaultTests(ClusterFixture fixture)
         });
 
         var final = await handle.WaitForCompletionAsync();
-        var outcomes = await ReadAllAsync(handle);
+        var outcomes = await handle.ReadResultsAsync().ToListAsync();
 
         Assert.Equal(8, final.Succeeded);
         Assert.All(outcomes, o => Assert.Equal(1, o.Attempts));
         Assert.Equal(0, (await fixture.Client.GetLimiterStatusAsync(name)).InUse);
-    }
-
-    private static async Task<List<ItemOutcome>> ReadAllAsync(BatchHandle handle)
-    {
-        var outcomes = new List<ItemOutcome>();
-        await foreach (var outcome in handle.ReadResultsAsync())
-        {
-            outcomes.Add(outcome);
-        }
-
-        return outcomes;
     }
 }
