@@ -92,7 +92,7 @@ public sealed class BatchFaultTests(BatchFaultFixture fixture) : IClassFixture<B
                 progress = await Batch(id).GetProgressAsync();
                 return (gate.Runs(0) >= 2 && gate.Runs(1) >= 2)
                     || (progress is { InFlight: 2, Pending: 4 }
-                        && Enumerable.Range(0, 6).All(p => fixture.Faults.ItemCalls(id, p, "IsRunningAsync") > 0));
+                        && Enumerable.Range(0, 6).All(p => fixture.Faults.ItemCalls(id, p, nameof(IItemGrain.IsRunningAsync)) > 0));
             });
         }
         catch (TimeoutException ex)

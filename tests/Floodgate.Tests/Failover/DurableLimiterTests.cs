@@ -29,6 +29,7 @@ public sealed class DurableClusterFixture : IAsyncLifetime
         builder.ConfigureSilo((_, silo) =>
         {
             silo.Services.AddGrainStorage(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME, (sp, _) => new SharedGrainStorage(Store, sp.GetRequiredService<Serializer>()));
+            silo.UseInMemoryReminderService();
             silo.AddFloodgate(configuration);
             silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(3));
         });
