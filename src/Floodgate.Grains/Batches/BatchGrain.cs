@@ -39,6 +39,7 @@ internal sealed partial class BatchGrain(
     private int _breakerRejections;
     private long _version;
     private Task _flush = Task.CompletedTask;
+    private bool _flushing;
     private DateTimeOffset _lastWriteStart = DateTimeOffset.MinValue;
     private DateTimeOffset? _finishedAt;
     private bool _finished;
@@ -296,7 +297,7 @@ internal sealed partial class BatchGrain(
     /// <summary>Dispatches what the local limit and the durable reservation allow, and asks for a write when one is due.</summary>
     private void Pump()
     {
-        if (_ledger is not { } ledger || _fenced)
+        if (_ledger is not { } ledger || _fenced || _stopping.IsCancellationRequested)
         {
             return;
         }
@@ -421,7 +422,7 @@ internal sealed partial class BatchGrain(
     /// <summary>Starts the write loop unless it runs: one outstanding write; what arrives during a write goes in the next.</summary>
     private void RequestWrite()
     {
-        if (NeedsWrite && _flush.IsCompleted && !_stopping.IsCancellationRequested)
+        if (NeedsWrite && !_flushing && !_stopping.IsCancellationRequested)
         {
             _flush = FlushAsync();
         }
@@ -429,6 +430,8 @@ internal sealed partial class BatchGrain(
 
     private async Task FlushAsync()
     {
+        // Set before the first await: a write that completes synchronously must not start a second loop.
+        _flushing = true;
         try
         {
             while (NeedsWrite)
@@ -449,6 +452,10 @@ internal sealed partial class BatchGrain(
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
             // Deactivating: OnDeactivateAsync makes the last write.
+        }
+        finally
+        {
+            _flushing = false;
         }
     }
 
@@ -498,8 +505,8 @@ internal sealed partial class BatchGrain(
             _ = ForgetReminderAsync();
         }
 
-        Changed();
         Pump();
+        Changed();
         return true;
     }
 

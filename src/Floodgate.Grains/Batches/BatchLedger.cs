@@ -153,8 +153,8 @@ internal sealed class BatchLedger
 
             if (_cursor >= DurableReservation)
             {
-                // Dispatch outran the writes: reserve more at a time from now on.
-                _reservationExhausted = true;
+                // Dispatch outran the writes (not merely waiting for the first one): reserve more at a time from now on.
+                _reservationExhausted = DurableReservation > 0;
                 return false;
             }
 
