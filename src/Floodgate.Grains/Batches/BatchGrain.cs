@@ -88,9 +88,9 @@ internal sealed partial class BatchGrain(
         }
         else
         {
-            foreach (var (position, dispatchedAt) in ledger.Dispatched())
+            foreach (var (position, dispatchId) in ledger.Dispatched())
             {
-                _ = ProbeAsync(position, dispatchedAt);
+                _ = ProbeAsync(position, dispatchId);
             }
         }
 
@@ -273,7 +273,7 @@ internal sealed partial class BatchGrain(
 
     public Task ReportInterruptedAsync(int position)
     {
-        if (_ledger?.Requeue(position, dispatchedAt: null) == true)
+        if (_ledger?.Requeue(position, dispatchId: null) == true)
         {
             LogInterrupted(BatchId, position);
             Pump();
@@ -338,9 +338,9 @@ internal sealed partial class BatchGrain(
     {
         if (_ledger is { } ledger && !_finished)
         {
-            foreach (var (position, dispatchedAt) in ledger.InFlightSince(time.GetUtcNow() - _options.InFlightCheckInterval))
+            foreach (var (position, dispatchId) in ledger.InFlightSince(time.GetUtcNow() - _options.InFlightCheckInterval))
             {
-                _ = ProbeAsync(position, dispatchedAt);
+                _ = ProbeAsync(position, dispatchId);
             }
 
             RequestWrite();
@@ -350,7 +350,7 @@ internal sealed partial class BatchGrain(
     }
 
     /// <summary>Running: it counts and will report. Not running: it never will, so it runs again (or ends Cancelled after a cancel).</summary>
-    private async Task ProbeAsync(int position, DateTimeOffset dispatchedAt)
+    private async Task ProbeAsync(int position, long dispatchId)
     {
         if (!_probing.Add(position))
         {
@@ -367,10 +367,10 @@ internal sealed partial class BatchGrain(
 
             if (running)
             {
-                ledger.Confirm(position, dispatchedAt);
+                ledger.Confirm(position, dispatchId);
                 Changed();
             }
-            else if (ledger.Requeue(position, dispatchedAt))
+            else if (ledger.Requeue(position, dispatchId))
             {
                 LogRequeued(BatchId, position);
                 Pump();
@@ -392,7 +392,7 @@ internal sealed partial class BatchGrain(
         try
         {
             // Not running: no outcome will come from the item, so the batch records it.
-            if (!await Item(position).CancelAsync() && _ledger?.Requeue(position, dispatchedAt: null) == true)
+            if (!await Item(position).CancelAsync() && _ledger?.Requeue(position, dispatchId: null) == true)
             {
                 Pump();
             }

@@ -15,7 +15,7 @@ internal sealed class BatchLedger
 {
     private readonly ItemStatus[] _status;
     private readonly ItemOutcome?[] _outcomes;
-    private readonly Dictionary<int, DateTimeOffset> _dispatchedAt = [];
+    private readonly Dictionary<int, Dispatch> _dispatched = [];
     private readonly HashSet<int> _unconfirmed = [];
     private readonly SortedSet<int> _requeued = [];
     private readonly int _baseReservation;
@@ -23,6 +23,7 @@ internal sealed class BatchLedger
     private int _reservationStep;
     private bool _reservationExhausted;
     private int _cursor;
+    private long _lastDispatchId;
     private long _changes;
     private long _durableChanges;
 
@@ -95,7 +96,7 @@ internal sealed class BatchLedger
             else if (position < ledger.DurableReservation || wasInFlight.Contains(position))
             {
                 ledger._status[position] = ItemStatus.InFlight;
-                ledger._dispatchedAt[position] = now;
+                ledger._dispatched[position] = new Dispatch(++ledger._lastDispatchId, now);
                 ledger._unconfirmed.Add(position);
                 ledger.Pending--;
             }
@@ -162,7 +163,7 @@ internal sealed class BatchLedger
         }
 
         _status[position] = ItemStatus.InFlight;
-        _dispatchedAt[position] = _time.GetUtcNow();
+        _dispatched[position] = new Dispatch(++_lastDispatchId, _time.GetUtcNow());
         Pending--;
         InFlight++;
         return true;
@@ -181,10 +182,10 @@ internal sealed class BatchLedger
         return true;
     }
 
-    /// <summary>A probe found the item running: it counts as in flight and will report.</summary>
-    public void Confirm(int position, DateTimeOffset dispatchedAt)
+    /// <summary>A probe of dispatch <paramref name="dispatchId"/> found the item running: it counts as in flight and will report.</summary>
+    public void Confirm(int position, long dispatchId)
     {
-        if (!IsDispatchedAt(position, dispatchedAt))
+        if (!IsCurrent(position, dispatchId))
         {
             return;
         }
@@ -194,18 +195,19 @@ internal sealed class BatchLedger
             InFlight++;
         }
 
-        _dispatchedAt[position] = _time.GetUtcNow();
+        // Checked again one interval from now.
+        _dispatched[position] = new Dispatch(dispatchId, _time.GetUtcNow());
     }
 
     /// <summary>
     /// The item is not running and never reported (a lost start, a probe of an idle grain, an interrupted run): it runs
-    /// again, or ends Cancelled after a cancel. <paramref name="dispatchedAt"/> null applies whatever the dispatch.
-    /// False when the news is stale (the position has an outcome or was dispatched again since).
+    /// again, or ends Cancelled after a cancel. <paramref name="dispatchId"/> (the dispatch the news is about) null
+    /// applies to whatever dispatch. False when the news is stale (the position has an outcome or was dispatched again).
     /// </summary>
-    public bool Requeue(int position, DateTimeOffset? dispatchedAt)
+    public bool Requeue(int position, long? dispatchId)
     {
         if (position < 0 || position >= Total || _status[position] != ItemStatus.InFlight
-            || (dispatchedAt is { } at && !IsDispatchedAt(position, at)))
+            || (dispatchId is { } id && !IsCurrent(position, id)))
         {
             return false;
         }
@@ -222,13 +224,13 @@ internal sealed class BatchLedger
         return true;
     }
 
-    /// <summary>Positions dispatched at or before <paramref name="before"/> (or unconfirmed) with their dispatch time.</summary>
-    public IReadOnlyList<(int Position, DateTimeOffset DispatchedAt)> InFlightSince(DateTimeOffset before) =>
-        _dispatchedAt.Where(d => d.Value <= before || _unconfirmed.Contains(d.Key)).Select(d => (d.Key, d.Value)).ToList();
+    /// <summary>Positions dispatched (or last confirmed) at or before <paramref name="before"/>, and all unconfirmed ones, with their dispatch id.</summary>
+    public IReadOnlyList<(int Position, long DispatchId)> InFlightSince(DateTimeOffset before) =>
+        _dispatched.Where(d => d.Value.At <= before || _unconfirmed.Contains(d.Key)).Select(d => (d.Key, d.Value.Id)).ToList();
 
-    /// <summary>Every position dispatched and without an outcome, with its dispatch time.</summary>
-    public IReadOnlyList<(int Position, DateTimeOffset DispatchedAt)> Dispatched() =>
-        _dispatchedAt.Select(d => (d.Key, d.Value)).ToList();
+    /// <summary>Every position dispatched and without an outcome, with its dispatch id.</summary>
+    public IReadOnlyList<(int Position, long DispatchId)> Dispatched() =>
+        _dispatched.Select(d => (d.Key, d.Value.Id)).ToList();
 
     /// <summary>Stops dispatch and ends every position not dispatched Cancelled; returns the positions in flight.</summary>
     public IReadOnlyList<int> Cancel()
@@ -248,7 +250,7 @@ internal sealed class BatchLedger
         }
 
         _requeued.Clear();
-        return [.. _dispatchedAt.Keys];
+        return [.. _dispatched.Keys];
     }
 
     /// <summary>What the next write stores (and, once it succeeded, what <see cref="Written"/> makes durable here).</summary>
@@ -263,7 +265,7 @@ internal sealed class BatchLedger
         var reservation = CancelRequested
             ? DurableReservation
             : Math.Max(DurableReservation, Math.Min(Total, _cursor + _reservationStep));
-        return new LedgerSnapshot([.. _outcomes], [.. _dispatchedAt.Keys], reservation, CompletedPrefix, CancelRequested, _changes);
+        return new LedgerSnapshot([.. _outcomes], [.. _dispatched.Keys], reservation, CompletedPrefix, CancelRequested, _changes);
     }
 
     /// <summary>The write of <paramref name="snapshot"/> succeeded.</summary>
@@ -274,8 +276,8 @@ internal sealed class BatchLedger
         _durableChanges = Math.Max(_durableChanges, snapshot.Changes);
     }
 
-    private bool IsDispatchedAt(int position, DateTimeOffset dispatchedAt) =>
-        _dispatchedAt.TryGetValue(position, out var at) && at == dispatchedAt;
+    private bool IsCurrent(int position, long dispatchId) =>
+        _dispatched.TryGetValue(position, out var dispatch) && dispatch.Id == dispatchId;
 
     private void Apply(ItemOutcome outcome)
     {
@@ -314,13 +316,16 @@ internal sealed class BatchLedger
 
     private void LeaveInFlight(int position)
     {
-        _dispatchedAt.Remove(position);
+        _dispatched.Remove(position);
         if (!_unconfirmed.Remove(position))
         {
             InFlight--;
         }
     }
 }
+
+/// <summary>One dispatch of a position: news about an older dispatch of it is stale.</summary>
+internal readonly record struct Dispatch(long Id, DateTimeOffset At);
 
 /// <summary>What one write of a batch's record stores from its ledger.</summary>
 internal sealed record LedgerSnapshot(

@@ -1,6 +1,8 @@
 using Floodgate.Grains.Hosting;
 using Microsoft.Extensions.Configuration;
+using Floodgate.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Orleans.Hosting;
 using Orleans.Providers;
 using Orleans.Runtime.Hosting;
@@ -19,6 +21,8 @@ public sealed class BatchFaultFixture : IAsyncLifetime
     public static readonly TimeSpan ReminderPeriod = TimeSpan.FromSeconds(1);
 
     public BatchFaults Faults { get; } = new();
+
+    public LogCapture Logs { get; } = new();
 
     public InProcessTestCluster Cluster { get; private set; } = null!;
 
@@ -47,6 +51,7 @@ public sealed class BatchFaultFixture : IAsyncLifetime
             silo.Services.AddItemProcessor<GateProcessor>();
             silo.Services.AddSingleton(Faults);
             silo.AddIncomingGrainCallFilter<ItemCallFaultFilter>();
+            silo.Services.AddLogging(logging => logging.AddProvider(Logs).AddFilter<LogCapture>("Floodgate", LogLevel.Debug));
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();

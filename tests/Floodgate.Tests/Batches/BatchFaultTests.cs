@@ -64,7 +64,15 @@ public sealed class BatchFaultTests(BatchFaultFixture fixture) : IClassFixture<B
     private async Task<BatchProgress> WaitFinishedAsync(string id)
     {
         BatchProgress? final = null;
-        await Eventually.TrueAsync(async () => (final = await Batch(id).GetProgressAsync()).IsFinished);
+        try
+        {
+            await Eventually.TrueAsync(async () => (final = await Batch(id).GetProgressAsync()).IsFinished);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message} Last: {final}\n{string.Join("\n", fixture.Logs.Lines.Where(l => l.Contains(id)))}", ex);
+        }
+
         return final!;
     }
 
@@ -127,6 +135,25 @@ public sealed class BatchFaultTests(BatchFaultFixture fixture) : IClassFixture<B
         Assert.Equal(1, gate.MaxRunning);
         Assert.Equal((1, 0), (final.Succeeded, final.Cancelled));
         Assert.Contains("\"run\":2", outcomes.Single().Result);
+    }
+
+    /// <summary>Defect 11: idle collection never takes an item's activation from under its run.</summary>
+    [Fact]
+    public async Task ItemRunning_IdleActivationsCollected_ItemKeepsItsActivationAndRunsOnce()
+    {
+        var id = Unique.Name("b11c");
+        var gate = GateProcessor.For(id);
+        await Batch(id).SubmitAsync(GateBatch(1, Held));
+        await Eventually.TrueAsync(() => Task.FromResult(gate.Running == 1));
+
+        await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        await Eventually.TrueAsync(async () => (await Batch(id).GetProgressAsync()).InFlight == 1);
+        gate.Open();
+        await WaitFinishedAsync(id);
+        var outcomes = await ReadAllAsync(id);
+
+        Assert.Equal(1, gate.Runs(0));
+        Assert.Contains("\"run\":1", outcomes.Single().Result);
     }
 
     /// <summary>Defect 12: a reader only sees outcomes that are durable, so what it saw never changes after a loss.</summary>

@@ -173,9 +173,9 @@ public sealed class BatchLedgerTests
     public void Confirm_RunningUnconfirmedPosition_CountsInFlight()
     {
         var ledger = BatchLedger.Restore(Stored(CreateSut(3).Snapshot()), Reservation, _time);
-        var (position, dispatchedAt) = ledger.Dispatched().Single(d => d.Position == 1);
+        var (position, dispatchId) = ledger.Dispatched().Single(d => d.Position == 1);
 
-        ledger.Confirm(position, dispatchedAt);
+        ledger.Confirm(position, dispatchId);
 
         Assert.Equal((1, 2), (ledger.InFlight, ledger.Unconfirmed));
     }
@@ -185,9 +185,9 @@ public sealed class BatchLedgerTests
     {
         var ledger = CreateSut(10);
         DispatchAll(ledger, 2);
-        var (_, dispatchedAt) = ledger.Dispatched().Single(d => d.Position == 0);
+        var (_, dispatchId) = ledger.Dispatched().Single(d => d.Position == 0);
 
-        Assert.True(ledger.Requeue(0, dispatchedAt));
+        Assert.True(ledger.Requeue(0, dispatchId));
         Assert.Equal(ItemStatus.Pending, ledger.StatusOf(0));
 
         Assert.Equal([0], DispatchAll(ledger, 2));
@@ -200,7 +200,6 @@ public sealed class BatchLedgerTests
         DispatchAll(ledger, 1);
         var (_, probedDispatch) = ledger.Dispatched().Single();
         ledger.Requeue(0, null);
-        _time.Advance(TimeSpan.FromSeconds(1));
         DispatchAll(ledger, 1);
 
         Assert.False(ledger.Requeue(0, probedDispatch));
@@ -232,6 +231,21 @@ public sealed class BatchLedgerTests
         Assert.Equal((3, 0, 2), (ledger.Cancelled, ledger.Pending, ledger.InFlight));
         Assert.False(ledger.TryDispatch(5, out _));
         Assert.True(ledger.Snapshot().CancelRequested);
+    }
+
+    [Fact]
+    public void InFlightSince_ConfirmedRunning_NotDueAgainUntilAnotherInterval()
+    {
+        var ledger = CreateSut(3);
+        DispatchAll(ledger, 1);
+        _time.Advance(TimeSpan.FromSeconds(30));
+        var (position, dispatchId) = ledger.InFlightSince(_time.GetUtcNow()).Single();
+
+        ledger.Confirm(position, dispatchId);
+
+        Assert.Empty(ledger.InFlightSince(_time.GetUtcNow() - TimeSpan.FromSeconds(10)));
+        _time.Advance(TimeSpan.FromSeconds(30));
+        Assert.Equal([(0, dispatchId)], ledger.InFlightSince(_time.GetUtcNow() - TimeSpan.FromSeconds(10)));
     }
 
     [Fact]
