@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Orleans.Hosting;
 
 namespace Floodgate.Grains.Batches;
 
@@ -52,7 +53,7 @@ public sealed class BatchOptions
     public int MaxResultPage { get; set; } = BatchConstants.MaxResultPage;
 }
 
-internal sealed class BatchOptionsValidator : IValidateOptions<BatchOptions>
+internal sealed class BatchOptionsValidator(IOptions<ReminderOptions> reminders) : IValidateOptions<BatchOptions>
 {
     public ValidateOptionsResult Validate(string? name, BatchOptions o)
     {
@@ -82,9 +83,11 @@ internal sealed class BatchOptionsValidator : IValidateOptions<BatchOptions>
             errors.Add($"{BatchOptions.SectionName}:InFlightCheckInterval must be positive.");
         }
 
-        if (o.ReminderPeriod <= TimeSpan.Zero)
+        var minimumReminderPeriod = reminders.Value.MinimumReminderPeriod;
+        if (o.ReminderPeriod <= TimeSpan.Zero || o.ReminderPeriod < minimumReminderPeriod)
         {
-            errors.Add($"{BatchOptions.SectionName}:ReminderPeriod must be positive.");
+            // Orleans refuses to register a reminder with a shorter period.
+            errors.Add($"{BatchOptions.SectionName}:ReminderPeriod must be positive and at least the silo's minimum reminder period ({minimumReminderPeriod}).");
         }
 
         if (o.DispatchReservation < 1 || o.DispatchReservation > BatchConstants.MaxDispatchReservation)
