@@ -108,14 +108,20 @@ internal sealed partial class BatchGrain(
         try
         {
             await _flush.WaitAsync(cancellationToken);
-            if (NeedsWrite)
-            {
-                await WriteAsync();
-            }
         }
         catch (OperationCanceledException)
         {
             // Whatever is not written is run again by a successor (at-least-once calls, exactly-once outcomes).
+            return;
+        }
+        catch (Exception ex)
+        {
+            LogCheckpointFailed(ex, BatchId);
+        }
+
+        if (NeedsWrite)
+        {
+            await WriteAsync();
         }
     }
 
