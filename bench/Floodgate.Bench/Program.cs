@@ -73,6 +73,7 @@ var builder = new InProcessTestClusterBuilder(1);
 builder.ConfigureSilo((_, silo) =>
 {
     silo.AddMemoryGrainStorageAsDefault();
+    silo.UseInMemoryReminderService();
     silo.AddFloodgate(configuration);
 });
 var cluster = builder.Build();

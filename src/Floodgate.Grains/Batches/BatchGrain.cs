@@ -5,68 +5,58 @@ using Floodgate.Limiting;
 using Floodgate.Validation;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Storage;
 
 namespace Floodgate.Grains.Batches;
 
-/// <summary>What a batch keeps in storage: its spec and the outcomes so far (checkpointed, one write at a time).</summary>
-[GenerateSerializer, Alias("Floodgate.BatchRecord")]
-public sealed class BatchRecord
-{
-    [Id(0)] public BatchSpec? Spec { get; set; }
-
-    [Id(1)] public DateTimeOffset SubmittedAt { get; set; }
-
-    [Id(2)] public DateTimeOffset? FinishedAt { get; set; }
-
-    [Id(3)] public bool CancelRequested { get; set; }
-
-    [Id(4)] public List<ItemOutcome?> Outcomes { get; set; } = [];
-
-    [Id(5)] public List<string> Warnings { get; set; } = [];
-
-    /// <summary>Positions dispatched and without an outcome at the last checkpoint: a successor counts them as in flight.</summary>
-    [Id(6)] public List<int> InFlight { get; set; } = [];
-}
-
 /// <summary>
 /// Runs one batch: dispatches at most the effective local limit of items to item grains, keeps each item's single
-/// outcome by position, serves progress and in-order results (long polls, so the SDK can stream), and cancels.
-/// Not reentrant: only the long polls interleave, and they only read.
+/// outcome by position (bookkeeping in <see cref="BatchLedger"/>), writes its record (one write at a time, outcomes
+/// grouped), serves progress and the durable in-order results (long polls, so the SDK can stream), and cancels.
+/// An unfinished batch holds a reminder, so that it finishes after its silo died even if nobody calls it.
+/// Not reentrant: only the long polls interleave, and they only read. Item calls are never awaited in a turn (an item
+/// waits on its batch when it reports, and its deactivation waits for that report).
 /// </summary>
 internal sealed partial class BatchGrain(
     [PersistentState("batch")] IPersistentState<BatchRecord> record,
     ProcessorRegistry processors,
     IOptions<BatchOptions> options,
     TimeProvider time,
-    ILogger<BatchGrain> logger) : Grain, IBatchGrain
+    ILogger<BatchGrain> logger) : Grain, IBatchGrain, IBatchItemEvents, IRemindable
 {
+    private const string ReminderName = "unfinished";
+
     private readonly BatchOptions _options = options.Value;
     private readonly LatencyWindow _latency = new();
+    private readonly HashSet<int> _probing = [];
+    private readonly CancellationTokenSource _stopping = new();
     private TaskCompletionSource _changed = NewSignal();
-    private ItemStatus[] _status = [];
+    private BatchLedger? _ledger;
     private AdaptiveLimit _limit = new(1, 1);
     private IReadOnlyList<string> _limiters = [];
-    private int _next;
-    private int _inFlight;
-    private int _pending;
-    private int _succeeded;
-    private int _failed;
-    private int _cancelled;
-    private int _completedPrefix;
     private int _retries;
     private int _rateLimitHits;
     private int _breakerRejections;
     private long _version;
-    private bool _dirty;
-    private IGrainTimer? _checkpointTimer;
+    private Task _flush = Task.CompletedTask;
+    private bool _flushing;
+    private DateTimeOffset _lastWriteStart = DateTimeOffset.MinValue;
+    private DateTimeOffset? _finishedAt;
+    private bool _finished;
+    private bool _fenced;
     private IGrainTimer? _inFlightTimer;
-    private readonly Dictionary<int, DateTimeOffset> _dispatchedAt = [];
 
     private string BatchId => this.GetPrimaryKeyString();
 
     private BatchSpec Spec => record.State.Spec ?? throw new FloodgateNotFoundException("batch", BatchId);
 
-    private bool IsFinished => record.State.FinishedAt is not null;
+    private BatchLedger Ledger => _ledger ?? throw new FloodgateNotFoundException("batch", BatchId);
+
+    /// <summary>Finished and durably so: what readers are told.</summary>
+    private bool IsFinished => _finished;
+
+    /// <summary>Something not yet in storage that a successor must know.</summary>
+    private bool NeedsWrite => _ledger is { } ledger && !_fenced && !_finished && (ledger.HasUnwrittenChanges || ledger.IsComplete);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -75,45 +65,63 @@ internal sealed partial class BatchGrain(
             return;
         }
 
-        // A previous activation was lost: rebuild from the checkpoint and run again every item without an outcome.
         Restore();
-        if (IsFinished)
+        if (record.State.FinishedAt is { } finishedAt)
         {
+            _finished = true;
+            _finishedAt = finishedAt;
             return;
         }
 
-        LogResuming(BatchId, _pending + _inFlight);
-        StartCheckpoints();
-        if (record.State.CancelRequested)
+        // A previous activation was lost. What it may have left running is unconfirmed: ask each item before
+        // dispatching more (running ones count against the local limit and report; idle ones run again).
+        var ledger = Ledger;
+        LogResuming(BatchId, ledger.Total - ledger.Done, ledger.Unconfirmed);
+        await KeepReminderAsync();
+        StartInFlightChecks();
+        if (ledger.CancelRequested)
         {
-            // Cancelled before the loss: whatever has no outcome now never gets one from an item.
-            for (var position = 0; position < _status.Length; position++)
+            foreach (var position in ledger.Cancel())
             {
-                if (record.State.Outcomes[position] is null)
-                {
-                    Record(ItemOutcome.Cancelled(position, 0));
-                }
+                _ = CancelItemAsync(position);
             }
-
-            await FinishIfDoneAsync();
-            return;
         }
-
-        // Items that were in flight may still run on a surviving silo: count them against the local limit and start
-        // them again (a no-op where their grain still runs them), before dispatching anything new.
-        foreach (var position in _dispatchedAt.Keys.ToList())
+        else
         {
-            Dispatch(position);
+            foreach (var (position, dispatchId) in ledger.Dispatched())
+            {
+                _ = ProbeAsync(position, dispatchId);
+            }
         }
 
-        await PumpAsync();
+        Pump();
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (record.State.Spec is not null && _dirty)
+        _stopping.Cancel();
+        if (_ledger is null)
         {
-            await CheckpointAsync();
+            return;
+        }
+
+        try
+        {
+            await _flush.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // Whatever is not written is run again by a successor (at-least-once calls, exactly-once outcomes).
+            return;
+        }
+        catch (Exception ex)
+        {
+            LogCheckpointFailed(ex, BatchId);
+        }
+
+        if (NeedsWrite)
+        {
+            await WriteAsync();
         }
     }
 
@@ -154,6 +162,8 @@ internal sealed partial class BatchGrain(
             }
         }
 
+        // The reminder first: once the record exists, something must wake the batch after a loss.
+        await KeepReminderAsync();
         record.State = new BatchRecord
         {
             Spec = spec,
@@ -161,11 +171,23 @@ internal sealed partial class BatchGrain(
             Outcomes = new List<ItemOutcome?>(new ItemOutcome?[spec.Items.Count]),
             Warnings = warnings,
         };
-        await record.WriteStateAsync();
         Restore();
+        try
+        {
+            // The first write also reserves the first positions to dispatch.
+            await WriteAsync(throwOnFailure: true);
+        }
+        catch
+        {
+            _ledger = null;
+            record.State = new BatchRecord();
+            DeactivateOnIdle();
+            throw;
+        }
+
         LogSubmitted(BatchId, spec.Items.Count, spec.Processor, spec.Limiter, spec.LocalLimit);
-        StartCheckpoints();
-        await PumpAsync();
+        StartInFlightChecks();
+        Pump();
         return Progress();
     }
 
@@ -199,109 +221,100 @@ internal sealed partial class BatchGrain(
             throw new FloodgateValidationException($"Page size must be at least 1 (got {maxCount}).");
         }
 
+        // Only durable outcomes are served: what a reader saw never changes, whatever happens to this activation.
         var deadline = time.GetUtcNow() + ClampWait(maxWait);
-        while (_completedPrefix <= fromPosition && fromPosition < total && await WaitForChangeAsync(deadline, cancellationToken))
+        while (Ledger.DurablePrefix <= fromPosition && fromPosition < total && await WaitForChangeAsync(deadline, cancellationToken))
         {
         }
 
-        var end = Math.Min(_completedPrefix, fromPosition + Math.Min(maxCount, _options.MaxResultPage));
-        var page = new List<ItemOutcome>(Math.Max(0, end - fromPosition));
-        for (var i = fromPosition; i < end; i++)
-        {
-            page.Add(record.State.Outcomes[i]!);
-        }
-
-        var next = Math.Max(fromPosition, end);
+        var page = Ledger.ReadDurable(fromPosition, Math.Min(maxCount, _options.MaxResultPage));
+        var next = fromPosition + page.Count;
         return new ResultPage(page, next, next >= total);
     }
 
-    public async Task<BatchProgress> CancelAsync()
+    public Task<BatchProgress> CancelAsync()
     {
         _ = Spec;
-        if (IsFinished || record.State.CancelRequested)
+        var ledger = Ledger;
+        if (IsFinished || ledger.CancelRequested)
         {
-            return Progress();
+            return Task.FromResult(Progress());
         }
 
-        record.State.CancelRequested = true;
-        for (var position = _next; position < _status.Length; position++)
-        {
-            if (_status[position] == ItemStatus.Pending)
-            {
-                Record(ItemOutcome.Cancelled(position, 0));
-            }
-        }
-
-        _next = _status.Length;
-        var inFlight = Enumerable.Range(0, _status.Length).Where(p => _status[p] == ItemStatus.InFlight).ToList();
+        var inFlight = ledger.Cancel();
         LogCancelling(BatchId, inFlight.Count);
-        await Task.WhenAll(inFlight.Select(CancelItemAsync));
-        await FinishIfDoneAsync();
+        foreach (var position in inFlight)
+        {
+            _ = CancelItemAsync(position);
+        }
+
         Changed();
-        return Progress();
+        RequestWrite();
+        return Task.FromResult(Progress());
     }
 
-    private async Task CancelItemAsync(int position)
-    {
-        try
-        {
-            await GrainFactory.GetGrain<IItemGrain>(ItemKeys.Format(BatchId, position)).CancelAsync();
-        }
-        catch (Exception ex)
-        {
-            // The item still ends with one outcome: its own report, or Cancelled when the batch recovers.
-            LogCancelFailed(ex, BatchId, position);
-        }
-    }
-
-    public async Task ReportOutcomeAsync(ItemReport report)
+    public Task ReportOutcomeAsync(ItemReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
-        if (record.State.Spec is null)
+        if (_ledger is null)
         {
             LogUnknownReport(BatchId, report.Outcome.Position);
             DeactivateOnIdle();
-            return;
+            return Task.CompletedTask;
         }
 
-        var position = report.Outcome.Position;
-        if (position < 0 || position >= _status.Length || record.State.Outcomes[position] is not null)
+        // Exactly one outcome per item: a late or repeated report changes nothing.
+        if (_ledger.Record(report.Outcome))
         {
-            // Exactly one outcome per item: a late or repeated report changes nothing.
-            return;
+            _retries += report.Retries;
+            _rateLimitHits += report.RateLimitHits;
+            _breakerRejections += report.BreakerRejections;
+            _latency.Add(report.Duration);
+            _limit.OnOutcome(report.Outcome.Status == ItemStatus.Succeeded, report.RateLimitHits > 0);
+            Pump();
         }
 
-        _retries += report.Retries;
-        _rateLimitHits += report.RateLimitHits;
-        _breakerRejections += report.BreakerRejections;
-        _latency.Add(report.Duration);
-        _limit.OnOutcome(report.Outcome.Status == ItemStatus.Succeeded, report.RateLimitHits > 0);
-        Record(report.Outcome);
-        Changed();
-        if (!await FinishIfDoneAsync())
-        {
-            await PumpAsync();
-        }
+        return Task.CompletedTask;
     }
 
-    private async Task PumpAsync()
+    public Task ReportInterruptedAsync(int position)
     {
-        while (!record.State.CancelRequested && _inFlight < _limit.Effective && _next < _status.Length)
+        if (_ledger?.Requeue(position, dispatchId: null) == true)
         {
-            var position = _next++;
-            if (_status[position] != ItemStatus.Pending)
-            {
-                continue;
-            }
+            LogInterrupted(BatchId, position);
+            Pump();
+        }
 
-            _status[position] = ItemStatus.InFlight;
-            _pending--;
-            _inFlight++;
-            Dispatch(position);
+        return Task.CompletedTask;
+    }
+
+    public Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (_ledger is null || _finished)
+        {
+            return ForgetReminderAsync();
+        }
+
+        // Being activated was the point; also retry a write that is due.
+        RequestWrite();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Dispatches what the local limit and the durable reservation allow, and asks for a write when one is due.</summary>
+    private void Pump()
+    {
+        if (_ledger is not { } ledger || _fenced || _stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        while (ledger.TryDispatch(_limit.Effective, out var position))
+        {
+            _ = StartItemAsync(Work(position));
         }
 
         Changed();
-        await FinishIfDoneAsync();
+        RequestWrite();
     }
 
     private ItemWork Work(int position)
@@ -310,39 +323,15 @@ internal sealed partial class BatchGrain(
         return new ItemWork(BatchId, position, spec.Items[position], spec.Processor, spec.ProcessorOptions, _limiters, spec.EffectiveBreaker, spec.Priority, spec.PermitTimeout);
     }
 
-    /// <summary>Starts again every item in flight for longer than the check interval (its silo may have died).</summary>
-    private Task RestartStalledAsync()
-    {
-        if (record.State.CancelRequested)
-        {
-            return Task.CompletedTask;
-        }
-
-        var stalledBefore = time.GetUtcNow() - _options.InFlightCheckInterval;
-        foreach (var position in _dispatchedAt.Where(d => d.Value <= stalledBefore).Select(d => d.Key).ToList())
-        {
-            Dispatch(position);
-        }
-
-        return Task.CompletedTask;
-    }
-
     /// <summary>
     /// Hands one item to its grain without waiting for it: the batch's turn must not include the item's activation, or
-    /// the batch becomes a serial bottleneck. A start that does not arrive is repeated by <see cref="RestartStalledAsync"/>.
+    /// the batch becomes a serial bottleneck. A start that does not arrive is found by <see cref="CheckInFlight"/>.
     /// </summary>
-    private void Dispatch(int position)
-    {
-        _dispatchedAt[position] = time.GetUtcNow();
-        var work = Work(position);
-        _ = StartItemAsync(work);
-    }
-
     private async Task StartItemAsync(ItemWork work)
     {
         try
         {
-            await GrainFactory.GetGrain<IItemGrain>(work.ItemKey).StartAsync(work);
+            await Item(work.Position).StartAsync(work);
         }
         catch (Exception ex)
         {
@@ -350,149 +339,226 @@ internal sealed partial class BatchGrain(
         }
     }
 
-    private void Record(ItemOutcome outcome)
+    /// <summary>Asks every item in flight for longer than the check interval whether it still runs (its start or silo may be lost).</summary>
+    private Task CheckInFlight()
     {
-        var position = outcome.Position;
-        _dispatchedAt.Remove(position);
-        switch (_status[position])
+        if (_ledger is { } ledger && !_finished)
         {
-            case ItemStatus.InFlight:
-                _inFlight--;
-                break;
-            case ItemStatus.Pending:
-                _pending--;
-                break;
-        }
-
-        _status[position] = outcome.Status;
-        record.State.Outcomes[position] = outcome;
-        Count(outcome.Status);
-        AdvanceCompletedPrefix();
-        _dirty = true;
-    }
-
-    /// <summary>Moves the end of the in-order readable results past every consecutive outcome.</summary>
-    private void AdvanceCompletedPrefix()
-    {
-        while (_completedPrefix < _status.Length && record.State.Outcomes[_completedPrefix] is not null)
-        {
-            _completedPrefix++;
-        }
-    }
-
-    private void Count(ItemStatus status)
-    {
-        switch (status)
-        {
-            case ItemStatus.Succeeded:
-                _succeeded++;
-                break;
-            case ItemStatus.Failed:
-                _failed++;
-                break;
-            case ItemStatus.Cancelled:
-                _cancelled++;
-                break;
-        }
-    }
-
-    private async Task<bool> FinishIfDoneAsync()
-    {
-        if (IsFinished)
-        {
-            return true;
-        }
-
-        if (_completedPrefix < _status.Length)
-        {
-            return false;
-        }
-
-        record.State.FinishedAt = time.GetUtcNow();
-        _checkpointTimer?.Dispose();
-        _inFlightTimer?.Dispose();
-        await CheckpointAsync();
-        LogFinished(BatchId, _succeeded, _failed, _cancelled);
-        Changed();
-        return true;
-    }
-
-    private void Restore()
-    {
-        var outcomes = record.State.Outcomes;
-        _status = new ItemStatus[outcomes.Count];
-        _pending = _succeeded = _failed = _cancelled = _inFlight = _next = _completedPrefix = 0;
-        _dispatchedAt.Clear();
-        var wasInFlight = record.State.InFlight.ToHashSet();
-        for (var i = 0; i < outcomes.Count; i++)
-        {
-            if (outcomes[i] is { } outcome)
+            foreach (var (position, dispatchId) in ledger.InFlightSince(time.GetUtcNow() - _options.InFlightCheckInterval))
             {
-                _status[i] = outcome.Status;
-                Count(outcome.Status);
+                _ = ProbeAsync(position, dispatchId);
             }
-            else if (wasInFlight.Contains(i))
-            {
-                _status[i] = ItemStatus.InFlight;
-                _inFlight++;
-                _dispatchedAt[i] = time.GetUtcNow();
-            }
-            else
-            {
-                _status[i] = ItemStatus.Pending;
-                _pending++;
-            }
+
+            RequestWrite();
         }
 
-        AdvanceCompletedPrefix();
-
-        _limit = new AdaptiveLimit(Spec.LocalLimit, _options.IncreaseAfterSuccesses);
-        _limiters = Spec.AllLimiters;
+        return Task.CompletedTask;
     }
 
-    private void StartCheckpoints()
+    /// <summary>Running: it counts and will report. Not running: it never will, so it runs again (or ends Cancelled after a cancel).</summary>
+    private async Task ProbeAsync(int position, long dispatchId)
     {
-        _checkpointTimer = this.RegisterGrainTimer(
-            CheckpointAsync,
-            new GrainTimerCreationOptions { DueTime = _options.CheckpointInterval, Period = _options.CheckpointInterval });
-        _inFlightTimer = this.RegisterGrainTimer(
-            RestartStalledAsync,
-            new GrainTimerCreationOptions { DueTime = _options.InFlightCheckInterval, Period = _options.InFlightCheckInterval });
-    }
-
-    private async Task CheckpointAsync()
-    {
-        // Timer ticks and request turns never interleave here, so there is at most one outstanding write.
-        if (!_dirty && !IsFinished)
+        if (!_probing.Add(position))
         {
             return;
         }
 
-        record.State.InFlight = [.. _dispatchedAt.Keys];
+        try
+        {
+            var running = await Item(position).IsRunningAsync();
+            if (_ledger is not { } ledger || _stopping.IsCancellationRequested)
+            {
+                return;
+            }
+
+            if (running)
+            {
+                ledger.Confirm(position, dispatchId);
+                Changed();
+            }
+            else if (ledger.Requeue(position, dispatchId))
+            {
+                LogRequeued(BatchId, position);
+                Pump();
+            }
+        }
+        catch (Exception ex)
+        {
+            // Still counted in flight; the next check asks again.
+            LogProbeFailed(ex, BatchId, position);
+        }
+        finally
+        {
+            _probing.Remove(position);
+        }
+    }
+
+    private async Task CancelItemAsync(int position)
+    {
+        try
+        {
+            // Not running: no outcome will come from the item, so the batch records it.
+            if (!await Item(position).CancelAsync() && _ledger?.Requeue(position, dispatchId: null) == true)
+            {
+                Pump();
+            }
+        }
+        catch (Exception ex)
+        {
+            // The in-flight check asks the item again.
+            LogCancelFailed(ex, BatchId, position);
+        }
+    }
+
+    private IItemGrain Item(int position) => GrainFactory.GetGrain<IItemGrain>(ItemKeys.Format(BatchId, position));
+
+    private void Restore()
+    {
+        var spec = Spec;
+        _ledger = BatchLedger.Restore(record.State, Math.Max(_options.DispatchReservation, 2 * spec.LocalLimit), time);
+        _limit = new AdaptiveLimit(spec.LocalLimit, _options.IncreaseAfterSuccesses);
+        _limiters = spec.AllLimiters;
+    }
+
+    private void StartInFlightChecks() =>
+        _inFlightTimer ??= this.RegisterGrainTimer(
+            CheckInFlight,
+            new GrainTimerCreationOptions { DueTime = _options.InFlightCheckInterval, Period = _options.InFlightCheckInterval });
+
+    /// <summary>Starts the write loop unless it runs: one outstanding write; what arrives during a write goes in the next.</summary>
+    private void RequestWrite()
+    {
+        if (NeedsWrite && !_flushing && !_stopping.IsCancellationRequested)
+        {
+            _flush = FlushAsync();
+        }
+    }
+
+    private async Task FlushAsync()
+    {
+        // Set before the first await: a write that completes synchronously must not start a second loop.
+        _flushing = true;
+        try
+        {
+            while (NeedsWrite)
+            {
+                // A short gap between writes bounds the write rate; outcomes arriving meanwhile share the next write.
+                var gap = _lastWriteStart + _options.MinWriteInterval - time.GetUtcNow();
+                if (gap > TimeSpan.Zero)
+                {
+                    await Task.Delay(gap, time, _stopping.Token);
+                }
+
+                if (!await WriteAsync())
+                {
+                    await Task.Delay(_options.CheckpointInterval, time, _stopping.Token);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // Deactivating: OnDeactivateAsync makes the last write.
+        }
+        finally
+        {
+            _flushing = false;
+        }
+    }
+
+    /// <summary>Writes the record from a ledger snapshot; true when it is durable.</summary>
+    private async Task<bool> WriteAsync(bool throwOnFailure = false)
+    {
+        var ledger = Ledger;
+        var snapshot = ledger.Snapshot();
+        var finishedAt = ledger.IsComplete ? _finishedAt ??= time.GetUtcNow() : (DateTimeOffset?)null;
+        var current = record.State;
+        record.State = new BatchRecord
+        {
+            Spec = current.Spec,
+            SubmittedAt = current.SubmittedAt,
+            Warnings = current.Warnings,
+            FinishedAt = finishedAt,
+            CancelRequested = snapshot.CancelRequested,
+            Outcomes = snapshot.Outcomes,
+            InFlight = snapshot.InFlight,
+            DispatchReservation = snapshot.Reservation,
+        };
+        _lastWriteStart = time.GetUtcNow();
         try
         {
             await record.WriteStateAsync();
-            _dirty = false;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (InconsistentStateException ex) when (!throwOnFailure)
         {
-            // Stays dirty: the next tick (or deactivation) writes again.
+            // Another activation of this batch wrote the record: it owns the batch now.
+            _fenced = true;
+            LogFenced(ex, BatchId);
+            DeactivateOnIdle();
+            return false;
+        }
+        catch (Exception ex) when (!throwOnFailure && ex is not OperationCanceledException)
+        {
             LogCheckpointFailed(ex, BatchId);
+            return false;
+        }
+
+        ledger.Written(snapshot);
+        if (finishedAt is not null && !_finished)
+        {
+            _finished = true;
+            _inFlightTimer?.Dispose();
+            LogFinished(BatchId, ledger.Succeeded, ledger.Failed, ledger.Cancelled);
+            _ = ForgetReminderAsync();
+        }
+
+        Pump();
+        Changed();
+        return true;
+    }
+
+    private async Task KeepReminderAsync()
+    {
+        try
+        {
+            await this.RegisterOrUpdateReminder(ReminderName, _options.ReminderPeriod, _options.ReminderPeriod);
+        }
+        catch (Exception ex)
+        {
+            // Without a reminder the batch still runs; only a batch whose silo dies waits for the next caller.
+            LogReminderFailed(ex, BatchId);
+        }
+    }
+
+    private async Task ForgetReminderAsync()
+    {
+        try
+        {
+            if (await this.GetReminder(ReminderName) is { } reminder)
+            {
+                await this.UnregisterReminder(reminder);
+            }
+        }
+        catch (Exception ex)
+        {
+            // The next tick tries again.
+            LogReminderFailed(ex, BatchId);
         }
     }
 
     private BatchProgress Progress()
     {
         var spec = Spec;
+        var ledger = Ledger;
         var now = time.GetUtcNow();
-        var done = _succeeded + _failed + _cancelled;
-        var elapsed = ((record.State.FinishedAt ?? now) - record.State.SubmittedAt).TotalSeconds;
+        var done = ledger.Done;
+        var finishedAt = _finished ? _finishedAt : null;
+        var elapsed = ((finishedAt ?? now) - record.State.SubmittedAt).TotalSeconds;
         var rate = elapsed > 0 ? done / elapsed : 0;
         var remaining = spec.Items.Count - done;
         return new BatchProgress
         {
             BatchId = BatchId,
-            State = (IsFinished, record.State.CancelRequested) switch
+            State = (IsFinished, ledger.CancelRequested) switch
             {
                 (true, true) => BatchState.Cancelled,
                 (true, false) => BatchState.Completed,
@@ -500,11 +566,13 @@ internal sealed partial class BatchGrain(
                 _ => BatchState.Running,
             },
             Total = spec.Items.Count,
-            Pending = _pending,
-            InFlight = _inFlight,
-            Succeeded = _succeeded,
-            Failed = _failed,
-            Cancelled = _cancelled,
+
+            // Positions a lost predecessor may have left running are pending until their item answers.
+            Pending = ledger.Pending + ledger.Unconfirmed,
+            InFlight = ledger.InFlight,
+            Succeeded = ledger.Succeeded,
+            Failed = ledger.Failed,
+            Cancelled = ledger.Cancelled,
             LocalLimit = spec.LocalLimit,
             EffectiveLocalLimit = _limit.Effective,
             Retries = _retries,
@@ -518,7 +586,7 @@ internal sealed partial class BatchGrain(
             Warnings = record.State.Warnings.ToList(),
             Version = _version,
             SubmittedAt = record.State.SubmittedAt,
-            FinishedAt = record.State.FinishedAt,
+            FinishedAt = finishedAt,
         };
     }
 
@@ -561,14 +629,17 @@ internal sealed partial class BatchGrain(
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId} finished: {Succeeded} succeeded, {Failed} failed, {Cancelled} cancelled")]
     private partial void LogFinished(string batchId, int succeeded, int failed, int cancelled);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId} resumes after losing its activation: {Pending} item(s) to run")]
-    private partial void LogResuming(string batchId, int pending);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId} resumes after losing its activation: {Left} item(s) without an outcome, {Unconfirmed} to ask whether they still run")]
+    private partial void LogResuming(string batchId, int left, int unconfirmed);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: cancel did not reach item {Position}")]
     private partial void LogCancelFailed(Exception ex, string batchId, int position);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: checkpoint failed; retrying at the next one")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: write failed; retrying")]
     private partial void LogCheckpointFailed(Exception ex, string batchId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: another activation wrote the record; this one stops")]
+    private partial void LogFenced(Exception ex, string batchId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId} cancelling; {InFlight} item(s) in flight")]
     private partial void LogCancelling(string batchId, int inFlight);
@@ -576,6 +647,18 @@ internal sealed partial class BatchGrain(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: outcome for position {Position} arrived for an unknown batch")]
     private partial void LogUnknownReport(string batchId, int position);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: item {Position} could not be started; it is retried at the next in-flight check")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: item {Position} could not be started; the in-flight check asks it again")]
     private partial void LogDispatchFailed(Exception ex, string batchId, int position);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: could not ask item {Position} whether it runs; asking again at the next check")]
+    private partial void LogProbeFailed(Exception ex, string batchId, int position);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId}: item {Position} is not running and has no outcome; it runs again")]
+    private partial void LogRequeued(string batchId, int position);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId}: item {Position} was interrupted; it runs again")]
+    private partial void LogInterrupted(string batchId, int position);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: reminder could not be registered or removed")]
+    private partial void LogReminderFailed(Exception ex, string batchId);
 }

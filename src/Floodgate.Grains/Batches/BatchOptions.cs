@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Orleans.Hosting;
 
 namespace Floodgate.Grains.Batches;
 
@@ -7,26 +8,52 @@ public sealed class BatchOptions
 {
     public const string SectionName = "Floodgate:Batches";
 
-    /// <summary>Outcomes are written to storage at most this often while a batch runs (and always at the end).</summary>
-    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(2);
-
-    /// <summary>After a rate-limit halving, the effective local limit grows by one per this many successes (AIMD).</summary>
-    public int IncreaseAfterSuccesses { get; set; } = 10;
-
-    /// <summary>Longest a watcher or result reader waits in one call for something new.</summary>
-    public TimeSpan MaxPollWait { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>After a failed write of a batch's record, the next try waits this long.</summary>
+    /// <value>2 s.</value>
+    public TimeSpan CheckpointInterval { get; set; } = BatchConstants.CheckpointInterval;
 
     /// <summary>
-    /// Items in flight longer than this are started again (idempotent while their grain lives): an item whose silo died
-    /// is run again instead of leaving its batch waiting forever. Calls are at-least-once; outcomes stay exactly-once.
+    /// Shortest gap between the starts of two writes of one batch's record (the whole record is rewritten each time).
+    /// Outcomes are readable once written, so this bounds both the write rate and the added result latency.
     /// </summary>
-    public TimeSpan InFlightCheckInterval { get; set; } = TimeSpan.FromSeconds(30);
+    /// <value>200 ms.</value>
+    public TimeSpan MinWriteInterval { get; set; } = BatchConstants.MinWriteInterval;
+
+    /// <summary>After a rate-limit halving, the effective local limit grows by one per this many successes (AIMD).</summary>
+    /// <value>10.</value>
+    public int IncreaseAfterSuccesses { get; set; } = BatchConstants.IncreaseAfterSuccesses;
+
+    /// <summary>Longest a watcher or result reader waits in one call for something new.</summary>
+    /// <value>30 s.</value>
+    public TimeSpan MaxPollWait { get; set; } = BatchConstants.MaxPollWait;
+
+    /// <summary>
+    /// Items in flight longer than this are asked whether they still run; those that do not (their start or their silo
+    /// was lost) run again. Calls are at-least-once; outcomes stay exactly-once.
+    /// </summary>
+    /// <value>30 s.</value>
+    public TimeSpan InFlightCheckInterval { get; set; } = BatchConstants.InFlightCheckInterval;
+
+    /// <summary>
+    /// Period of the reminder an unfinished batch holds, so that it is activated again (and finishes) after its silo
+    /// died even if nobody calls it. At least the silo's <c>ReminderOptions.MinimumReminderPeriod</c>.
+    /// </summary>
+    /// <value>1 min.</value>
+    public TimeSpan ReminderPeriod { get; set; } = BatchConstants.ReminderPeriod;
+
+    /// <summary>
+    /// Positions a batch reserves per write for dispatch (at least twice its local limit; more while dispatch outruns
+    /// the writes). After a loss, the successor asks each reserved position without an outcome whether it still runs.
+    /// </summary>
+    /// <value>64.</value>
+    public int DispatchReservation { get; set; } = BatchConstants.DispatchReservation;
 
     /// <summary>Most outcomes returned by one results call.</summary>
-    public int MaxResultPage { get; set; } = 1000;
+    /// <value>1000.</value>
+    public int MaxResultPage { get; set; } = BatchConstants.MaxResultPage;
 }
 
-internal sealed class BatchOptionsValidator : IValidateOptions<BatchOptions>
+internal sealed class BatchOptionsValidator(IOptions<ReminderOptions> reminders) : IValidateOptions<BatchOptions>
 {
     public ValidateOptionsResult Validate(string? name, BatchOptions o)
     {
@@ -34,6 +61,11 @@ internal sealed class BatchOptionsValidator : IValidateOptions<BatchOptions>
         if (o.CheckpointInterval <= TimeSpan.Zero)
         {
             errors.Add($"{BatchOptions.SectionName}:CheckpointInterval must be positive.");
+        }
+
+        if (o.MinWriteInterval < TimeSpan.Zero || o.MinWriteInterval > BatchConstants.MaxMinWriteInterval)
+        {
+            errors.Add($"{BatchOptions.SectionName}:MinWriteInterval must be between 0 and {BatchConstants.MaxMinWriteInterval.TotalSeconds} s.");
         }
 
         if (o.IncreaseAfterSuccesses < 1)
@@ -49,6 +81,18 @@ internal sealed class BatchOptionsValidator : IValidateOptions<BatchOptions>
         if (o.InFlightCheckInterval <= TimeSpan.Zero)
         {
             errors.Add($"{BatchOptions.SectionName}:InFlightCheckInterval must be positive.");
+        }
+
+        var minimumReminderPeriod = reminders.Value.MinimumReminderPeriod;
+        if (o.ReminderPeriod <= TimeSpan.Zero || o.ReminderPeriod < minimumReminderPeriod)
+        {
+            // Orleans refuses to register a reminder with a shorter period.
+            errors.Add($"{BatchOptions.SectionName}:ReminderPeriod must be positive and at least the silo's minimum reminder period ({minimumReminderPeriod}).");
+        }
+
+        if (o.DispatchReservation < 1 || o.DispatchReservation > BatchConstants.MaxDispatchReservation)
+        {
+            errors.Add($"{BatchOptions.SectionName}:DispatchReservation must be between 1 and {BatchConstants.MaxDispatchReservation}.");
         }
 
         if (o.MaxResultPage < 1)

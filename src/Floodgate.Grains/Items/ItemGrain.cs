@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Floodgate.Batches;
 using Floodgate.Breakers;
+using Floodgate.Grains.Batches;
 using Floodgate.Grains.Breakers;
 using Floodgate.Grains.Processors;
 using Floodgate.Items;
@@ -27,37 +28,79 @@ internal sealed partial class ItemGrain(
     private ItemWork? _work;
     private CancellationTokenSource? _cancellation;
     private TaskScheduler _activationScheduler = TaskScheduler.Default;
+    private Task? _run;
+    private bool _interrupted;
+    private bool _cancelledBeforeStart;
+
+    private bool IsRunning => _run is { IsCompleted: false };
 
     public Task StartAsync(ItemWork work)
     {
         ArgumentNullException.ThrowIfNull(work);
-        if (_work is not null)
+        if (IsRunning || _cancelledBeforeStart)
         {
-            // A repeated start (batch recovering after a crash) must not run the item twice in this activation.
+            // A repeated start (batch recovering after a loss) must not run the item twice at once in this activation.
             return Task.CompletedTask;
         }
 
         _work = work;
         _activationScheduler = TaskScheduler.Current;
         _cancellation = new CancellationTokenSource();
-        _ = RunAsync(work, _cancellation.Token);
+
+        // Idle collection would end the activation under the run; OnDeactivateAsync stops the run for other reasons.
+        DelayDeactivation(TimeSpan.MaxValue);
+        _run = RunAsync(work, _cancellation.Token);
         return Task.CompletedTask;
     }
 
-    public Task CancelAsync()
+    public Task<bool> CancelAsync()
     {
+        if (!IsRunning)
+        {
+            // A start still on its way must not run an item the batch has already ended Cancelled.
+            _cancelledBeforeStart = true;
+            return Task.FromResult(false);
+        }
+
         _cancellation?.Cancel();
-        return Task.CompletedTask;
+        return Task.FromResult(true);
+    }
+
+    public Task<bool> IsRunningAsync() => Task.FromResult(IsRunning);
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_run is not { IsCompleted: false } run)
+        {
+            return;
+        }
+
+        // Stop the run before this activation goes, so that a new activation never overlaps it; the batch runs it again.
+        _interrupted = true;
+        LogInterrupting(_work!.BatchId, _work.Position, reason.Description);
+        _cancellation?.Cancel();
+        try
+        {
+            await run.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            LogRunOutlivedActivation(_work.BatchId, _work.Position);
+        }
     }
 
     private async Task RunAsync(ItemWork work, CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
         var counters = new AttemptCounters();
-        ItemOutcome outcome;
+        ItemOutcome? outcome = null;
         try
         {
             outcome = await ProcessAsync(work, counters, cancellationToken);
+        }
+        catch (Exception) when (_interrupted)
+        {
+            // Stopped by deactivation (silo shutdown, rebalancing): not the item's outcome.
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -69,15 +112,23 @@ internal sealed partial class ItemGrain(
             LogItemFailed(work.BatchId, work.Position, counters.Attempts, outcome.Error);
         }
 
-        var report = new ItemReport(outcome, counters.Retries, counters.RateLimitHits, counters.BreakerRejections, time.GetElapsedTime(started));
         try
         {
-            var batch = GrainFactory.GetGrain<IBatchGrain>(work.BatchId);
-            await pipelines.Reporting.ExecuteAsync(async _ => await OnActivation(() => batch.ReportOutcomeAsync(report)), CancellationToken.None);
+            if (outcome is null)
+            {
+                // One try: the activation is going away; a batch that does not hear it probes the item and finds it idle.
+                await OnActivation(() => GrainFactory.GetGrain<IBatchItemEvents>(work.BatchId).ReportInterruptedAsync(work.Position));
+            }
+            else
+            {
+                var report = new ItemReport(outcome, counters.Retries, counters.RateLimitHits, counters.BreakerRejections, time.GetElapsedTime(started));
+                var batch = GrainFactory.GetGrain<IBatchGrain>(work.BatchId);
+                await pipelines.Reporting.ExecuteAsync(async _ => await OnActivation(() => batch.ReportOutcomeAsync(report)), CancellationToken.None);
+            }
         }
         catch (Exception ex)
         {
-            // The batch re-dispatches items without an outcome when it recovers, so the item is not lost.
+            // The batch probes items in flight and runs again those that are idle, so the item is not lost.
             LogReportFailed(ex, work.BatchId, work.Position);
         }
         finally
@@ -218,4 +269,10 @@ internal sealed partial class ItemGrain(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Item {BatchId}/{Position} could not report its outcome")]
     private partial void LogReportFailed(Exception ex, string batchId, int position);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Item {BatchId}/{Position}: activation going away ({Reason}); stopping the run so that it runs again elsewhere")]
+    private partial void LogInterrupting(string batchId, int position, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Item {BatchId}/{Position}: the run did not stop within the deactivation timeout")]
+    private partial void LogRunOutlivedActivation(string batchId, int position);
 }

@@ -31,6 +31,7 @@ public sealed class DurableClusterFixture : IAsyncLifetime
         builder.ConfigureSilo((_, silo) =>
         {
             silo.Services.AddGrainStorage(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME, (sp, _) => new SharedGrainStorage(Store, sp.GetRequiredService<Serializer>(), Faults));
+            silo.UseInMemoryReminderService();
             silo.AddFloodgate(configuration);
             silo.AddIncomingGrainCallFilter<FaultInjectionFilter>();
             silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(3));

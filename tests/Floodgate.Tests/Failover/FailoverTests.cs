@@ -42,6 +42,7 @@ public sealed class FailoverTests : IAsyncLifetime
         builder.ConfigureSilo((_, silo) =>
         {
             silo.Services.AddGrainStorage(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME, (sp, _) => new SharedGrainStorage(_store, sp.GetRequiredService<Serializer>()));
+            silo.UseInMemoryReminderService();
             silo.AddFloodgate(configuration);
             silo.UseFastFailureDetection();
         });

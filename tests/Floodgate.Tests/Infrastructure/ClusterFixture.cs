@@ -49,6 +49,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         builder.ConfigureSilo((_, silo) =>
         {
             silo.AddMemoryGrainStorageAsDefault();
+            silo.UseInMemoryReminderService();
             silo.AddFloodgate(configuration);
             silo.AddIncomingGrainCallFilter<FaultInjectionFilter>();
             silo.Services.AddLogging(logging => logging.AddProvider(Logs).AddFilter<LogCapture>("Floodgate", LogLevel.Debug));

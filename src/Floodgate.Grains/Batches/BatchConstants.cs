@@ -1,0 +1,28 @@
+namespace Floodgate.Grains.Batches;
+
+/// <summary>Defaults and bounds of <see cref="BatchOptions"/>, in one place.</summary>
+internal static class BatchConstants
+{
+    public static readonly TimeSpan CheckpointInterval = TimeSpan.FromSeconds(2);
+
+    public static readonly TimeSpan MinWriteInterval = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Longer gaps would hold results back for longer than a reader would wait for them.</summary>
+    public static readonly TimeSpan MaxMinWriteInterval = TimeSpan.FromSeconds(10);
+
+    public static readonly TimeSpan InFlightCheckInterval = TimeSpan.FromSeconds(30);
+
+    /// <summary>Orleans' default minimum reminder period (<c>ReminderOptions.MinimumReminderPeriod</c>).</summary>
+    public static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
+
+    public static readonly TimeSpan MaxPollWait = TimeSpan.FromSeconds(30);
+
+    public const int IncreaseAfterSuccesses = 10;
+
+    public const int MaxResultPage = 1000;
+
+    public const int DispatchReservation = 64;
+
+    /// <summary>The reservation grows (doubling) while dispatch outruns the writes, up to this many positions.</summary>
+    public const int MaxDispatchReservation = 4096;
+}

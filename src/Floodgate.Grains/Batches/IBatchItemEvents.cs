@@ -1,0 +1,10 @@
+namespace Floodgate.Grains.Batches;
+
+/// <summary>What an item grain tells its batch besides its outcome (grain-to-grain protocol, key: batch id).</summary>
+[Alias("Floodgate.IBatchItemEvents")]
+internal interface IBatchItemEvents : IGrainWithStringKey
+{
+    /// <summary>The item's run was stopped without an outcome (its activation went away, e.g. its silo stops): run it again.</summary>
+    [Alias("ReportInterrupted")]
+    Task ReportInterruptedAsync(int position);
+}

@@ -1,0 +1,82 @@
+using Floodgate.Batches;
+using Floodgate.Grains.Hosting;
+using Floodgate.Items;
+using Floodgate.Tests.Infrastructure;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Configuration;
+using Orleans.Providers;
+using Orleans.Runtime.Hosting;
+using Orleans.Serialization;
+using Orleans.TestingHost;
+
+namespace Floodgate.Tests.Batches;
+
+/// <summary>
+/// Two silos sharing durable storage; the silo running an item is stopped gracefully (a deploy, SIGTERM). Its own
+/// cluster, because a stopped silo must not disturb the other tests.
+/// </summary>
+public sealed class BatchSiloStopTests : IAsyncLifetime
+{
+    private readonly BatchFaults _faults = new();
+    private InProcessTestCluster _cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Floodgate:Batches:InFlightCheckInterval"] = "00:00:01",
+            ["Floodgate:Batches:MinWriteInterval"] = "00:00:00.020",
+            ["Floodgate:Items:AttemptTimeout"] = "00:00:30",
+            ["Floodgate:Items:TotalTimeout"] = "00:01:00",
+        }).Build();
+        var builder = new InProcessTestClusterBuilder(2);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.Services.AddGrainStorage(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME, (sp, _) => new FaultyGrainStorage(_faults, sp.GetRequiredService<Serializer>()));
+            silo.UseInMemoryReminderService();
+            silo.AddFloodgate(configuration);
+            silo.Services.AddItemProcessor<GateProcessor>();
+            silo.Configure<ClusterMembershipOptions>(o =>
+            {
+                o.ProbeTimeout = TimeSpan.FromSeconds(1);
+                o.NumMissedProbesLimit = 2;
+                o.NumVotesForDeathDeclaration = 1;
+            });
+        });
+        _cluster = builder.Build();
+        await _cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+
+    /// <summary>Defect 11: a run stopped by its silo's shutdown is not Cancelled; it runs again on the other silo, never twice at once.</summary>
+    [Fact]
+    public async Task StopSiloOfRunningItem_ItemRunsAgainElsewhere_SucceedsNeverCancelledNeverTwoRunsAtOnce()
+    {
+        var id = Unique.Name("stop");
+        var gate = GateProcessor.For(id);
+        var batch = _cluster.Client.GetGrain<IBatchGrain>(id);
+        await batch.SubmitAsync(new BatchSpec
+        {
+            Items = ["""{"hold":true}"""],
+            Processor = GateProcessor.ProcessorName,
+            LocalLimit = 1,
+            Limiter = Unique.Name("acct"),
+        });
+        await Eventually.TrueAsync(() => Task.FromResult(gate.Running == 1));
+
+        var itemKey = ItemKeys.Format(id, 0);
+        var stats = await _cluster.Client.GetGrain<IManagementGrain>(0).GetDetailedGrainStatistics();
+        var siloOfItem = stats.Single(s => s.GrainId.ToString().EndsWith(itemKey, StringComparison.Ordinal)).SiloAddress;
+        await _cluster.StopSiloAsync(_cluster.GetActiveSilos().Single(s => s.SiloAddress.Equals(siloOfItem)));
+
+        await Eventually.TrueAsync(() => Task.FromResult(gate.Runs(0) >= 2));
+        gate.Open();
+        BatchProgress? final = null;
+        await Eventually.TrueAsync(async () => (final = await batch.GetProgressAsync()).IsFinished, tolerateErrors: true);
+
+        Assert.Equal((1, 0), (final!.Succeeded, final.Cancelled));
+        Assert.Equal(1, gate.MaxRunning);
+    }
+}
