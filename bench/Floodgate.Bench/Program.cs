@@ -89,6 +89,11 @@ try
     await limiter.SetLimitsAsync(new LimiterLimits(callers));
     var breaker = cluster.Client.GetGrain<ICircuitBreakerGrain>("bench-breaker");
     await Concurrently(callers, 50, async () => { await breaker.GetStatusAsync(); }); // warm-up
+    await Concurrently(callers, 50, async () =>
+    {
+        var warm = await limiter.AcquireAsync(new AcquireRequest("bench", 1, TimeSpan.FromSeconds(30)));
+        await limiter.ReleaseAsync(warm.Lease!.LeaseId);
+    });
     var plain = await MeasureAsync(() => Concurrently(callers, perCaller, async () =>
     {
         await breaker.TryPassAsync();

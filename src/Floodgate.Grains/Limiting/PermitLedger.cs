@@ -21,8 +21,9 @@ internal sealed class PermitLedger(string name, TimeProvider time)
 
     private readonly Dictionary<string, LeaseEntry> _leases = new(StringComparer.Ordinal);
 
-    // Expiry index with lazy deletion: an entry is stale when its lease is gone or was renewed to a later expiry.
-    private readonly PriorityQueue<string, DateTimeOffset> _expiries = new();
+    // Expiry index with lazy deletion: an entry is stale when its lease is gone or was renewed to a later expiry. It is
+    // rebuilt from the live leases whenever stale entries outnumber them, so its size stays O(leases).
+    private PriorityQueue<string, DateTimeOffset> _expiries = new();
     private readonly Dictionary<string, string> _leaseByRequest = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Waiter> _waiterByRequest = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _cancelledRequests = new(StringComparer.Ordinal);
@@ -54,6 +55,9 @@ internal sealed class PermitLedger(string name, TimeProvider time)
     public long Version { get; private set; }
 
     public int LeaseCount => _leases.Count;
+
+    /// <summary>Entries in the expiry index, stale ones included (bounded by about twice the leases).</summary>
+    public int ExpiryIndexSize => _expiries.Count;
 
     public RateWindow Rate => _rate;
 
@@ -174,7 +178,7 @@ internal sealed class PermitLedger(string name, TimeProvider time)
 
         var renewed = entry.Lease with { ExpiresAt = time.GetUtcNow() + entry.Lease.Ttl };
         _leases[leaseId] = entry with { Lease = renewed };
-        _expiries.Enqueue(leaseId, renewed.ExpiresAt);
+        IndexExpiry(renewed);
         Version++;
         return renewed;
     }
@@ -442,7 +446,7 @@ internal sealed class PermitLedger(string name, TimeProvider time)
     {
         var lease = entry.Lease;
         _leases[lease.LeaseId] = entry;
-        _expiries.Enqueue(lease.LeaseId, lease.ExpiresAt);
+        IndexExpiry(lease);
         if (entry.RequestId is { } requestId)
         {
             _leaseByRequest[requestId] = lease.LeaseId;
@@ -451,6 +455,19 @@ internal sealed class PermitLedger(string name, TimeProvider time)
         InUse += lease.Weight;
         HighWaterMark = Math.Max(HighWaterMark, InUse);
         Version++;
+    }
+
+    /// <summary>Indexes a lease already in the table under its current expiry.</summary>
+    private void IndexExpiry(Lease lease)
+    {
+        if (_expiries.Count > 2 * _leases.Count + 64)
+        {
+            // The rebuild indexes every live lease, this one included.
+            _expiries = new PriorityQueue<string, DateTimeOffset>(_leases.Values.Select(e => (e.Lease.LeaseId, e.Lease.ExpiresAt)));
+            return;
+        }
+
+        _expiries.Enqueue(lease.LeaseId, lease.ExpiresAt);
     }
 
     private bool Remove(string leaseId)

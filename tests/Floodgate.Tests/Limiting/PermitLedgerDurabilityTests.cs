@@ -184,6 +184,22 @@ public sealed class PermitLedgerDurabilityTests
     }
 
     [Fact]
+    public void ExpiryIndex_ManyGrantsAndReleases_StaysBoundedByTheLeasesHeld()
+    {
+        var ledger = CreateSut(10);
+        var held = ledger.TryAcquire("h", 1, Ttl)!;
+        for (var i = 0; i < 10_000; i++)
+        {
+            ledger.Release(ledger.TryAcquire("h", 1, Ttl)!.LeaseId);
+            ledger.Renew(held.LeaseId);
+        }
+
+        Assert.InRange(ledger.ExpiryIndexSize, 1, 2 * ledger.LeaseCount + 65);
+        _time.Advance(Ttl);
+        Assert.Equal(1, ledger.ExpireDue());
+    }
+
+    [Fact]
     public void Renew_NamingAnotherHolder_RenewsNothing()
     {
         var ledger = CreateSut(1);
