@@ -31,14 +31,19 @@ internal static class ApiProblems
 
     /// <summary>
     /// No lease was granted: 429 when the permits stayed busy (or the limiter is recovering), 503 when the limiter's
-    /// activation was fenced off; both with <c>Retry-After</c> when the limiter gave a hint.
+    /// activation was fenced off, 409 when the request id was cancelled; with <c>Retry-After</c> when the limiter gave a hint.
     /// </summary>
     public static IResult NoPermit(HttpResponse response, string limiter, AcquireResult result)
     {
         SetRetryAfter(response, result.RetryAfter);
-        var status = result.Failure == AcquireFailure.Fenced
-            ? StatusCodes.Status503ServiceUnavailable
-            : StatusCodes.Status429TooManyRequests;
+        var status = result.Failure switch
+        {
+            AcquireFailure.Fenced => StatusCodes.Status503ServiceUnavailable,
+
+            // Retrying cannot help: the request id was cancelled; a new acquire needs a new id.
+            AcquireFailure.Cancelled => StatusCodes.Status409Conflict,
+            _ => StatusCodes.Status429TooManyRequests,
+        };
         return Problem(
             status,
             "No permit available.",

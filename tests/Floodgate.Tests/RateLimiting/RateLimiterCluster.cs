@@ -45,8 +45,8 @@ public sealed class RateLimiterClusterCollection : ICollectionFixture<RateLimite
 }
 
 /// <summary>
-/// Holds the answer of the next granted acquire of an armed limiter after the limiter granted it, until the test opens
-/// the hold: the lease is counted as in use while its caller has not received it yet.
+/// Holds (or loses) the answer of the next granted acquire of an armed limiter after the limiter granted it, until the
+/// test opens the hold: the lease is counted as in use while its caller has not received it.
 /// </summary>
 public sealed class GrantHold : IIncomingGrainCallFilter
 {
@@ -54,6 +54,9 @@ public sealed class GrantHold : IIncomingGrainCallFilter
 
     /// <summary>Holds the next grant of <paramref name="limiter"/>; dispose the gate to let it through.</summary>
     public static Gate Arm(string limiter) => Gates[limiter] = new Gate(limiter);
+
+    /// <summary>Loses the answer to the next grant of <paramref name="limiter"/>: granted, but its caller gets an error.</summary>
+    public static Gate ArmLostAnswer(string limiter) => Gates[limiter] = new Gate(limiter, loseAnswer: true);
 
     public async Task Invoke(IIncomingGrainCallContext context)
     {
@@ -64,13 +67,20 @@ public sealed class GrantHold : IIncomingGrainCallFilter
             && Gates.TryRemove(context.TargetId.Key.ToString()!, out var gate))
         {
             gate.Holding.TrySetResult();
+            if (gate.LoseAnswer)
+            {
+                throw new TimeoutException("Injected: the answer to a granted acquire was lost.");
+            }
+
             await gate.Opened.Task;
         }
     }
 
     /// <summary>One armed hold.</summary>
-    public sealed class Gate(string limiter) : IDisposable
+    public sealed class Gate(string limiter, bool loseAnswer = false) : IDisposable
     {
+        internal bool LoseAnswer { get; } = loseAnswer;
+
         internal TaskCompletionSource Holding { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         internal TaskCompletionSource Opened { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
