@@ -20,8 +20,13 @@ namespace Floodgate.Client.RateLimiting;
 /// <see cref="RateLimiter.AttemptAcquire"/> asks it with a zero wait and blocks its caller for at most
 /// <see cref="FloodgateRateLimiterOptions.AttemptTimeout"/>. The call runs on the thread pool and never needs the
 /// caller's thread, so blocking cannot deadlock under a single-threaded <see cref="SynchronizationContext"/> or a grain's
-/// scheduler. Without an answer in time the attempt fails and the acquire is cancelled by its request id. Prefer
-/// <see cref="RateLimiter.AcquireAsync"/>.</description></item>
+/// scheduler. Without an answer in time the attempt fails and the acquire is cancelled by its request id. It still
+/// holds a thread for a round trip (ASP.NET's rate limiting middleware calls it for every request before
+/// <see cref="RateLimiter.AcquireAsync"/>); prefer <see cref="RateLimiter.AcquireAsync"/>.</description></item>
+/// <item><description><b>Queue room is reserved before the answer.</b> Whether a request will be granted at once is
+/// only known when the limiter answers, so a request that fits the queue limit takes its room for the whole call; one
+/// made while the room is taken is sent as a no-wait attempt: granted if permits are free, refused at once
+/// otherwise.</description></item>
 /// <item><description><b>Every wait that is given up is undone by request id.</b> Each acquire carries a fresh request
 /// id; when the caller cancels, the adapter is disposed, or the call fails with an unknown outcome, the adapter calls
 /// <see cref="IGlobalLimiterGrain.CancelAcquireAsync"/>, which removes the waiter or releases a grant still on its way
@@ -41,7 +46,8 @@ namespace Floodgate.Client.RateLimiting;
 /// permit back as soon as it is granted: for one round trip it holds a permit.</description></item>
 /// <item><description><b>Queue order is the global limiter's:</b> FIFO per holder, round-robin across holders, by
 /// priority class; <see cref="QueueProcessingOrder.NewestFirst"/> is not available. The limit can change live, so a
-/// request above it is only known to be invalid when the limiter says so (one round trip).</description></item>
+/// request above it is only known to be invalid when the limiter says so (one round trip). An answer from an
+/// activation that is handing over (<see cref="AcquireFailure.Fenced"/>) is a failed lease with a retry hint.</description></item>
 /// <item><description><b>Held leases outlive the adapter.</b> A lease keeps renewing until it is disposed, also after
 /// the adapter is disposed; disposing it then still returns its permits.</description></item>
 /// </list>
