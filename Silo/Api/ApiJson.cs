@@ -8,8 +8,9 @@ using Floodgate.Validation;
 namespace Floodgate.Silo.Api;
 
 /// <summary>
-/// JSON of the HTTP API: camelCase, enums as camelCase strings, unknown properties refused. Kept apart from the host's
-/// global JSON options so the API's strictness never changes another endpoint of the silo (health, dashboard).
+/// JSON of the HTTP API: camelCase, enums as camelCase strings, numbers only as JSON numbers, unknown properties refused.
+/// Kept apart from the host's global JSON options so the API's strictness never changes another endpoint of the silo
+/// (health, dashboard).
 /// </summary>
 internal static class ApiJson
 {
@@ -174,6 +175,9 @@ internal static class ApiJson
             TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
             UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
             AllowDuplicateProperties = false,
+
+            // The web defaults read "5" as 5; a number sent as a string is a mistyped property and gets a 400.
+            NumberHandling = JsonNumberHandling.Strict,
         };
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
         options.MakeReadOnly();

@@ -40,6 +40,8 @@ internal static class ApiProblems
         var status = result.Failure switch
         {
             AcquireFailure.Fenced or AcquireFailure.Unavailable => StatusCodes.Status503ServiceUnavailable,
+
+            // Retrying cannot help: the request id was cancelled; a new acquire needs a new id.
             AcquireFailure.Cancelled => StatusCodes.Status409Conflict,
             _ => StatusCodes.Status429TooManyRequests,
         };

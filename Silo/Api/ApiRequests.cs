@@ -127,13 +127,42 @@ internal sealed record AcquireLeaseRequest
 
     public AcquirePriority? Priority { get; init; }
 
-    /// <summary>The grain validates holder, weight, wait and TTL against the limiter's own limit and options.</summary>
-    public AcquireRequest ToAcquireRequest() => new(
-        Holder ?? ApiDefaults.LeaseHolder,
-        Weight ?? 1,
-        TimeSpan.FromMilliseconds(WaitMs ?? 0),
-        TtlMs is { } ttl ? TimeSpan.FromMilliseconds(ttl) : null,
-        Priority ?? AcquirePriority.Normal);
+    /// <summary>
+    /// Makes the acquire idempotent and cancellable: repeating it returns the same lease (or joins the same wait), and
+    /// <c>DELETE /api/limiters/{name}/requests/{requestId}</c> undoes it. Default: an id the API generates, so a caller that
+    /// hangs up still leaves nothing behind.
+    /// </summary>
+    public string? RequestId { get; init; }
+
+    /// <summary>
+    /// The grain validates holder, weight, wait and TTL against the limiter's own limit and options; the request id is
+    /// checked here (the grain takes any id).
+    /// </summary>
+    public AcquireRequest ToAcquireRequest()
+    {
+        if (RequestId is not null)
+        {
+            RequestIds.Require(RequestId);
+        }
+
+        return new(
+            Holder ?? ApiDefaults.LeaseHolder,
+            Weight ?? 1,
+            TimeSpan.FromMilliseconds(WaitMs ?? 0),
+            TtlMs is { } ttl ? TimeSpan.FromMilliseconds(ttl) : null,
+            Priority ?? AcquirePriority.Normal,
+            RequestId ?? AcquireRequest.NewRequestId());
+    }
+}
+
+/// <summary>The rule for acquire request ids in the API: like lease ids, non-empty and at most 200 characters.</summary>
+internal static class RequestIds
+{
+    public static string Require(string? requestId) =>
+        string.IsNullOrWhiteSpace(requestId) || requestId.Length > FloodgateDefaults.MaxNameLength
+            ? throw new FloodgateValidationException(
+                $"Request id must be non-empty and at most {FloodgateDefaults.MaxNameLength} characters (got {(requestId is null ? "none" : requestId.Length + " characters")}).")
+            : requestId;
 }
 
 /// <summary>Body of <c>PUT /api/limiters/{name}/leases/{leaseId}</c>; optional. Holder and weight let a recovering limiter re-adopt the lease.</summary>
@@ -147,6 +176,11 @@ internal sealed record RenewLeaseRequest
 
 /// <summary>Answer of a granted or renewed lease: <c>{"lease": {…}}</c>.</summary>
 internal sealed record LeaseResponse(Lease Lease);
+
+/// <summary>Answer of <c>DELETE …/requests/{requestId}</c>; <c>detail</c> says why nothing was undone.</summary>
+internal sealed record CancelAcquireResponse(
+    bool Cancelled,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Detail = null);
 
 /// <summary>Answer of a release; <c>detail</c> says why nothing was released.</summary>
 internal sealed record ReleaseResponse(

@@ -67,10 +67,35 @@ public sealed class FloodgateClient : IFloodgateClient
         }
 
         var grain = _grains.GetGrain<IGlobalLimiterGrain>(limiter);
-        var result = await grain.AcquireAsync(new AcquireRequest(_options.ClientId, weight, wait, _options.LeaseTtl), cancellationToken);
+        var requestId = AcquireRequest.NewRequestId();
+        AcquireResult result;
+        try
+        {
+            result = await grain.AcquireAsync(new AcquireRequest(_options.ClientId, weight, wait, _options.LeaseTtl, RequestId: requestId), cancellationToken);
+        }
+        catch (Exception ex) when (ex is not FloodgateValidationException)
+        {
+            // Cancelled, or the answer was lost: a grant may be on its way back to nobody. Undo it by request id.
+            _ = CancelQuietlyAsync(grain, requestId);
+            throw;
+        }
+
         return result.Lease is { } lease
             ? new LimiterLease(grain, lease, _time)
             : throw new LeaseUnavailableException(limiter, result.Reason ?? "No permit was granted.", result.RetryAfter);
+    }
+
+    /// <summary>Undoes an acquire by its request id, best effort: a grant nobody received otherwise expires with its TTL.</summary>
+    private static async Task CancelQuietlyAsync(IGlobalLimiterGrain grain, string requestId)
+    {
+        try
+        {
+            await grain.CancelAcquireAsync(requestId).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The limiter is unreachable too; the lease's TTL returns the permits.
+        }
     }
 
     /// <inheritdoc />

@@ -98,6 +98,17 @@ public sealed class FloodgateRateLimiterTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public void GetRateLimiter_NonPositiveAttemptTimeoutAndNegativeRefresh_ThrowsValidationListingBoth()
+    {
+        var ex = Assert.Throws<FloodgateValidationException>(() => fixture.Client.GetRateLimiter(
+            "ok",
+            new FloodgateRateLimiterOptions { AttemptTimeout = TimeSpan.Zero, StatisticsRefreshInterval = TimeSpan.FromSeconds(-1) }));
+
+        Assert.Contains(ex.Errors, e => e.Contains("AttemptTimeout", StringComparison.Ordinal));
+        Assert.Contains(ex.Errors, e => e.Contains("StatisticsRefreshInterval", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void GetRateLimiter_NegativeQueueLimit_ThrowsValidation() =>
         Assert.Throws<FloodgateValidationException>(() => fixture.Client.GetRateLimiter("ok", new FloodgateRateLimiterOptions { QueueLimit = -1 }));
 
