@@ -155,17 +155,7 @@ internal sealed record AcquireLeaseRequest
     }
 }
 
-/// <summary>The rule for acquire request ids in the API: like lease ids, non-empty and at most 200 characters.</summary>
-internal static class RequestIds
-{
-    public static string Require(string? requestId) =>
-        string.IsNullOrWhiteSpace(requestId) || requestId.Length > FloodgateDefaults.MaxNameLength
-            ? throw new FloodgateValidationException(
-                $"Request id must be non-empty and at most {FloodgateDefaults.MaxNameLength} characters (got {(requestId is null ? "none" : requestId.Length + " characters")}).")
-            : requestId;
-}
-
-/// <summary>Body of <c>PUT /api/limiters/{name}/leases/{leaseId}</c>; optional. Holder and weight let a recovering limiter re-adopt the lease.</summary>
+/// <summary>Body of <c>PUT /api/limiters/{name}/leases/{leaseId}</c>; optional.</summary>
 internal sealed record RenewLeaseRequest
 {
     /// <summary>When given, the lease is renewed only if this holder holds it.</summary>

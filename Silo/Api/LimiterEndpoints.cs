@@ -6,8 +6,7 @@ namespace Floodgate.Silo.Api;
 
 /// <summary>
 /// <c>/api/limiters/{name}</c>: status, live limits (admin), and leases for work done outside Floodgate
-/// (acquire, renew, release, cancel an acquire by its request id), through <see cref="IFloodgateClient"/> (the cancel
-/// goes to the limiter grain itself until the SDK interface has it).
+/// (acquire, renew, release, cancel an acquire by its request id), all through <see cref="IFloodgateClient"/>.
 /// </summary>
 internal static class LimiterEndpoints
 {
@@ -36,23 +35,13 @@ internal static class LimiterEndpoints
         return ApiJson.Ok(await floodgate.SetLimitsAsync(name, body!.ToLimits(), cancellationToken));
     }
 
-    private static async Task<IResult> AcquireAsync(string name, HttpRequest request, IFloodgateClient floodgate, IGrainFactory grains, CancellationToken cancellationToken)
+    private static async Task<IResult> AcquireAsync(string name, HttpRequest request, IFloodgateClient floodgate, CancellationToken cancellationToken)
     {
         var body = await ApiJson.ReadAsync<AcquireLeaseRequest>(request, required: false, cancellationToken) ?? new AcquireLeaseRequest();
-        var acquire = body.ToAcquireRequest();
 
-        // The request's token reaches the limiter: a caller that hangs up while queued leaves no waiter behind.
-        AcquireResult result;
-        try
-        {
-            result = await floodgate.TryAcquireLeaseAsync(name, acquire, cancellationToken);
-        }
-        catch (Exception ex) when (ex is not FloodgateValidationException)
-        {
-            // Hung up or lost the answer: a grant may be on its way back to nobody. Undo it by request id (best effort).
-            _ = CancelQuietlyAsync(grains.GetGrain<IGlobalLimiterGrain>(name), acquire.RequestId!);
-            throw;
-        }
+        // The request's token reaches the limiter: a caller that hangs up while queued leaves no waiter behind, and a
+        // grant on its way back to a caller that hung up is undone by the request id (the SDK does both).
+        var result = await floodgate.TryAcquireLeaseAsync(name, body.ToAcquireRequest(), cancellationToken);
 
         if (result.Lease is not { } lease)
         {
@@ -78,25 +67,12 @@ internal static class LimiterEndpoints
             : ApiJson.Ok(new LeaseResponse(lease));
     }
 
-    private static async Task<IResult> CancelAcquireAsync(string name, string requestId, IGrainFactory grains, CancellationToken cancellationToken)
+    private static async Task<IResult> CancelAcquireAsync(string name, string requestId, IFloodgateClient floodgate, CancellationToken cancellationToken)
     {
-        var limiter = grains.GetGrain<IGlobalLimiterGrain>(Names.Require("Limiter name", name));
-        var cancelled = await limiter.CancelAcquireAsync(RequestIds.Require(requestId)).WaitAsync(cancellationToken);
+        var cancelled = await floodgate.CancelAcquireAsync(name, requestId, cancellationToken);
         return ApiJson.Ok(cancelled
             ? new CancelAcquireResponse(true)
             : new CancelAcquireResponse(false, $"Request '{requestId}' of limiter '{name}' held no lease and was not waiting; a later acquire with it will be refused."));
-    }
-
-    private static async Task CancelQuietlyAsync(IGlobalLimiterGrain limiter, string requestId)
-    {
-        try
-        {
-            await limiter.CancelAcquireAsync(requestId);
-        }
-        catch (Exception)
-        {
-            // Best effort: a grant nobody received still expires with its TTL.
-        }
     }
 
     private static async Task<IResult> ReleaseAsync(string name, string leaseId, IFloodgateClient floodgate, CancellationToken cancellationToken)

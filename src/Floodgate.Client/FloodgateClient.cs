@@ -14,6 +14,7 @@ public sealed class FloodgateClient : IFloodgateClient
     private readonly IGrainFactory _grains;
     private readonly FloodgateClientOptions _options;
     private readonly TimeProvider _time;
+    private readonly FailoverAcquire _acquire;
 
     /// <summary>Creates the client; <paramref name="options"/> are validated here.</summary>
     public FloodgateClient(IGrainFactory grains, IOptions<FloodgateClientOptions> options, TimeProvider? time = null)
@@ -26,6 +27,8 @@ public sealed class FloodgateClient : IFloodgateClient
         {
             throw new FloodgateValidationException(errors);
         }
+
+        _acquire = new FailoverAcquire(_time, _options.FailoverRetryTimeout);
     }
 
     /// <inheritdoc />
@@ -67,43 +70,22 @@ public sealed class FloodgateClient : IFloodgateClient
         }
 
         var grain = _grains.GetGrain<IGlobalLimiterGrain>(limiter);
-        var requestId = AcquireRequest.NewRequestId();
-        AcquireResult result;
-        try
-        {
-            result = await grain.AcquireAsync(new AcquireRequest(_options.ClientId, weight, wait, _options.LeaseTtl, RequestId: requestId), cancellationToken);
-        }
-        catch (Exception ex) when (ex is not FloodgateValidationException)
-        {
-            // Cancelled, or the answer was lost: a grant may be on its way back to nobody. Undo it by request id.
-            _ = CancelQuietlyAsync(grain, requestId);
-            throw;
-        }
-
+        var result = await _acquire.AcquireAsync(grain, new AcquireRequest(_options.ClientId, weight, wait, _options.LeaseTtl), cancellationToken);
         return result.Lease is { } lease
             ? new LimiterLease(grain, lease, _time)
             : throw new LeaseUnavailableException(limiter, result.Reason ?? "No permit was granted.", result.RetryAfter);
-    }
-
-    /// <summary>Undoes an acquire by its request id, best effort: a grant nobody received otherwise expires with its TTL.</summary>
-    private static async Task CancelQuietlyAsync(IGlobalLimiterGrain grain, string requestId)
-    {
-        try
-        {
-            await grain.CancelAcquireAsync(requestId).ConfigureAwait(false);
-        }
-        catch (Exception)
-        {
-            // The limiter is unreachable too; the lease's TTL returns the permits.
-        }
     }
 
     /// <inheritdoc />
     public Task<AcquireResult> TryAcquireLeaseAsync(string limiter, AcquireRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return Limiter(limiter).AcquireAsync(request, cancellationToken);
+        return _acquire.AcquireAsync(Limiter(limiter), request, cancellationToken);
     }
+
+    /// <inheritdoc />
+    public Task<bool> CancelAcquireAsync(string limiter, string requestId, CancellationToken cancellationToken = default) =>
+        Limiter(limiter).CancelAcquireAsync(RequestIds.Require(requestId)).WaitAsync(cancellationToken);
 
     /// <inheritdoc />
     public Task<Lease?> RenewLeaseAsync(string limiter, RenewRequest request, CancellationToken cancellationToken = default)

@@ -18,6 +18,12 @@ public sealed class FloodgateClientOptions
     /// <summary>Lease TTL asked for by <see cref="IFloodgateClient.AcquireAsync"/>; renewed at a third of it.</summary>
     public TimeSpan LeaseTtl { get; set; } = FloodgateDefaults.LeaseTtl;
 
+    /// <summary>
+    /// How long an acquire keeps retrying (same request id) while its limiter moves between silos — a shutdown, a crash
+    /// until failure detection — when its own wait is shorter. Default 30 s.
+    /// </summary>
+    public TimeSpan FailoverRetryTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Validates the options; returns every problem found.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -40,6 +46,11 @@ public sealed class FloodgateClientOptions
         if (ResultPageSize < 1)
         {
             errors.Add("ResultPageSize must be at least 1.");
+        }
+
+        if (FailoverRetryTimeout < TimeSpan.Zero)
+        {
+            errors.Add("FailoverRetryTimeout must not be negative.");
         }
 
         if (LeaseTtl < TimeSpan.FromSeconds(1))

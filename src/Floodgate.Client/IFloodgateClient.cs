@@ -31,9 +31,16 @@ public interface IFloodgateClient
 
     /// <summary>
     /// One acquire without background renewal (for callers that manage the lease themselves, like the HTTP API):
-    /// a lease, or a failure with a retry hint.
+    /// a lease, or a failure with a retry hint. Rides through a limiter moving between silos with the request's id (one
+    /// is assigned when it has none); undone by that id if the caller gives up.
     /// </summary>
     Task<AcquireResult> TryAcquireLeaseAsync(string limiter, AcquireRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Undoes the acquire made with <paramref name="requestId"/>: releases what it was granted, or removes its wait, and
+    /// refuses it if it arrives later. True when something was released or removed.
+    /// </summary>
+    Task<bool> CancelAcquireAsync(string limiter, string requestId, CancellationToken cancellationToken = default);
 
     /// <summary>Renews a lease; null when the limiter no longer knows it (it expired or was released).</summary>
     Task<Lease?> RenewLeaseAsync(string limiter, RenewRequest request, CancellationToken cancellationToken = default);

@@ -45,3 +45,17 @@ public static class Names
 
     private static string Shorten(string value) => value.Length <= 40 ? value : value[..40] + "…";
 }
+
+/// <summary>The rule for acquire request ids, everywhere: like lease ids, non-empty and at most 200 characters.</summary>
+public static class RequestIds
+{
+    /// <summary>Returns the problem with <paramref name="requestId"/>, or null when it is valid.</summary>
+    public static string? Check(string? requestId) =>
+        string.IsNullOrWhiteSpace(requestId) || requestId.Length > FloodgateDefaults.MaxNameLength
+            ? $"Request id must be non-empty and at most {FloodgateDefaults.MaxNameLength} characters (got {(requestId is null ? "none" : requestId.Length + " characters")})."
+            : null;
+
+    /// <summary>Returns <paramref name="requestId"/>, or throws <see cref="FloodgateValidationException"/> when it is invalid.</summary>
+    public static string Require(string? requestId) =>
+        Check(requestId) is { } problem ? throw new FloodgateValidationException(problem) : requestId!;
+}

@@ -1,9 +1,5 @@
 using Floodgate.Breakers;
 using Floodgate.Grains.Processors;
-using Floodgate.Limiting;
-using Orleans.Runtime;
-using Orleans.Runtime.Messaging;
-using Orleans.Storage;
 using Polly.Timeout;
 
 namespace Floodgate.Grains.Items;
@@ -24,7 +20,7 @@ internal sealed class PermitLostException(string limiter)
 
 /// <summary>A limiter or breaker stayed unreachable through a silo failover longer than the cluster retry allows.</summary>
 internal sealed class ClusterUnavailableException(string what, Exception inner)
-    : Exception($"The cluster could not reach {what}: {ItemFailures.ClusterFaultName(inner)}.", inner);
+    : Exception($"The cluster could not reach {what}: {ClusterFaults.Describe(inner)}.", inner);
 
 /// <summary>How a failure counts: for retries and for the shared breaker.</summary>
 internal static class ItemFailures
@@ -39,28 +35,8 @@ internal static class ItemFailures
         _ => IsClusterFault(ex),
     };
 
-    /// <summary>
-    /// A fault of the cluster, not of the item: a silo died or is stopping, a message was rejected or timed out, or a
-    /// limiter moved to another activation. Retried (with the same request id) until the cluster answers again.
-    /// </summary>
-    public static bool IsClusterFault(Exception ex) => ex is LimiterMovedException
-        or SiloUnavailableException
-        or OrleansMessageRejectionException
-        or ConnectionFailedException
-        or GatewayTooBusyException
-        or InconsistentStateException
-        or TimeoutException;
-
-    /// <summary>A short, address-free name of a cluster fault for error messages.</summary>
-    public static string ClusterFaultName(Exception ex) => ex switch
-    {
-        LimiterMovedException => "the limiter kept moving between activations",
-        SiloUnavailableException => "its silo was unavailable",
-        OrleansMessageRejectionException => "messages were rejected (a silo was stopping or had died)",
-        ConnectionFailedException => "connections failed",
-        TimeoutException => "calls timed out",
-        _ => "it did not answer",
-    };
+    /// <summary>A fault of the cluster, not of the item (see <see cref="ClusterFaults"/>): retried, never the item's failure.</summary>
+    public static bool IsClusterFault(Exception ex) => ClusterFaults.IsTransient(ex);
 
     /// <summary>What the breaker learns from an attempt that reached the upstream and threw.</summary>
     public static CallResult ForBreaker(Exception ex) => ex switch
@@ -77,7 +53,7 @@ internal static class ItemFailures
     public static string Describe(Exception ex, TimeSpan attemptTimeout) => ex switch
     {
         UpstreamException or CircuitOpenException or PermitUnavailableException or PermitLostException or ClusterUnavailableException => ex.Message,
-        _ when IsClusterFault(ex) => $"The cluster was unavailable: {ClusterFaultName(ex)}.",
+        _ when IsClusterFault(ex) => $"The cluster was unavailable: {ClusterFaults.Describe(ex)}.",
         TimeoutRejectedException t when t.Timeout == attemptTimeout => $"The upstream call timed out after {attemptTimeout.TotalSeconds:0.###} s.",
         TimeoutRejectedException t => $"The item timed out after {t.Timeout.TotalSeconds:0.###} s in total.",
         _ => $"Processor failed: {ex.GetType().Name}: {ex.Message}",

@@ -172,7 +172,7 @@ internal sealed partial class GlobalLimiterGrain(
 
     public Task<bool> CancelAcquireAsync(string requestId)
     {
-        RequireId(requestId, "A request id");
+        RequestIds.Require(requestId);
         ThrowIfMoved();
         var undone = _ledger.CancelRequest(requestId);
         ScheduleWake();
@@ -480,9 +480,9 @@ internal sealed partial class GlobalLimiterGrain(
             errors.Add($"Lease TTL must be between {_options.MinLeaseTtl} and {_options.MaxLeaseTtl}; got {ttl}.");
         }
 
-        if (request.RequestId is { } requestId && (string.IsNullOrWhiteSpace(requestId) || requestId.Length > FloodgateDefaults.MaxNameLength))
+        if (request.RequestId is not null && RequestIds.Check(request.RequestId) is { } requestIdProblem)
         {
-            errors.Add($"A request id must be 1 to {FloodgateDefaults.MaxNameLength} characters and not blank.");
+            errors.Add(requestIdProblem);
         }
 
         if (errors.Count > 0)
@@ -515,13 +515,11 @@ internal sealed partial class GlobalLimiterGrain(
 
     private int Available => Math.Max(0, _ledger.MaxConcurrency - _ledger.InUse);
 
-    private static void RequireLeaseId(string leaseId) => RequireId(leaseId, "A lease id");
-
-    private static void RequireId(string id, string what)
+    private static void RequireLeaseId(string leaseId)
     {
-        if (string.IsNullOrWhiteSpace(id) || id.Length > FloodgateDefaults.MaxNameLength)
+        if (string.IsNullOrWhiteSpace(leaseId) || leaseId.Length > FloodgateDefaults.MaxNameLength)
         {
-            throw new FloodgateValidationException($"{what} is required (at most {FloodgateDefaults.MaxNameLength} characters).");
+            throw new FloodgateValidationException($"A lease id is required (at most {FloodgateDefaults.MaxNameLength} characters).");
         }
     }
 

@@ -53,6 +53,9 @@ internal sealed class FakeFloodgateClient : IFloodgateClient
     public Task<Lease?> RenewLeaseAsync(string limiter, RenewRequest request, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException();
 
+    public Task<bool> CancelAcquireAsync(string limiter, string requestId, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException();
+
     public Task<bool> ReleaseLeaseAsync(string limiter, string leaseId, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException();
 
