@@ -15,6 +15,9 @@ internal static class BatchConstants
     /// <summary>Orleans' default minimum reminder period (<c>ReminderOptions.MinimumReminderPeriod</c>).</summary>
     public static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
 
+    /// <summary>A start that failed (e.g. addressed to a silo that is stopping) is checked this soon, not at the next in-flight check.</summary>
+    public static readonly TimeSpan FailedStartRecheck = TimeSpan.FromMilliseconds(500);
+
     public static readonly TimeSpan MaxPollWait = TimeSpan.FromSeconds(30);
 
     public const int IncreaseAfterSuccesses = 10;

@@ -336,6 +336,22 @@ internal sealed partial class BatchGrain(
         catch (Exception ex)
         {
             LogDispatchFailed(ex, BatchId, work.Position);
+            if (_ledger?.DispatchIdOf(work.Position) is not { } dispatchId)
+            {
+                return;
+            }
+
+            // The start may not have arrived: ask soon, so an idle item runs again at once (the check would take longer).
+            try
+            {
+                await Task.Delay(BatchConstants.FailedStartRecheck, time, _stopping.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            await ProbeAsync(work.Position, dispatchId);
         }
     }
 
@@ -647,7 +663,7 @@ internal sealed partial class BatchGrain(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: outcome for position {Position} arrived for an unknown batch")]
     private partial void LogUnknownReport(string batchId, int position);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: item {Position} could not be started; the in-flight check asks it again")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: item {Position} could not be started; asking it soon whether it runs")]
     private partial void LogDispatchFailed(Exception ex, string batchId, int position);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: could not ask item {Position} whether it runs; asking again at the next check")]

@@ -228,6 +228,9 @@ internal sealed class BatchLedger
     public IReadOnlyList<(int Position, long DispatchId)> InFlightSince(DateTimeOffset before) =>
         _dispatched.Where(d => d.Value.At <= before || _unconfirmed.Contains(d.Key)).Select(d => (d.Key, d.Value.Id)).ToList();
 
+    /// <summary>The id of the position's current dispatch, or null when it is not in flight.</summary>
+    public long? DispatchIdOf(int position) => _dispatched.TryGetValue(position, out var dispatch) ? dispatch.Id : null;
+
     /// <summary>Every position dispatched and without an outcome, with its dispatch id.</summary>
     public IReadOnlyList<(int Position, long DispatchId)> Dispatched() =>
         _dispatched.Select(d => (d.Key, d.Value.Id)).ToList();
