@@ -21,7 +21,7 @@ internal sealed class AttemptCounters
 /// The Polly v8 pipelines items run under, built once from <see cref="ItemProcessingOptions"/>:
 /// <see cref="Item"/> = total timeout → retry (exponential backoff + jitter, honouring Retry-After and open circuits);
 /// <see cref="Attempt"/> = the per-call timeout, applied only around the upstream call (not around permit waits);
-/// <see cref="Reporting"/> = retries of the outcome report to the batch during a silo failover;
+/// <see cref="Reporting"/> = retries of the outcome report to the batch during a silo failover (as long as cluster calls);
 /// <see cref="Cluster"/> = retries of limiter and breaker calls through cluster faults (a silo dying or stopping, a limiter
 /// moving), bounded by <see cref="ItemProcessingOptions.ClusterRetryTimeout"/>, so no item fails because a silo died.
 /// </summary>
@@ -66,46 +66,17 @@ internal sealed class ItemPipelines
         // No timeout strategy here: it would cut legitimate permit waits. Faults are retried until the first one is
         // ClusterRetryTimeout old.
         Cluster = new ResiliencePipelineBuilder { TimeProvider = time }
-            .AddRetry(new RetryStrategyOptions
-            {
-                MaxRetryAttempts = int.MaxValue,
-                BackoffType = DelayBackoffType.Exponential,
-                Delay = ItemProcessingConstants.ClusterRetryDelay,
-                MaxDelay = ItemProcessingConstants.ClusterRetryMaxDelay,
-                UseJitter = true,
-                ShouldHandle = args =>
-                {
-                    if (args.Outcome.Exception is not { } ex || !ItemFailures.IsClusterFault(ex))
-                    {
-                        return ValueTask.FromResult(false);
-                    }
-
-                    var now = time.GetUtcNow();
-                    if (!args.Context.Properties.TryGetValue(FirstClusterFaultAt, out var first))
-                    {
-                        args.Context.Properties.Set(FirstClusterFaultAt, now);
-                        first = now;
-                    }
-
-                    return ValueTask.FromResult(now - first < o.ClusterRetryTimeout);
-                },
-            })
+            .AddRetry(RetryFor(ItemFailures.IsClusterFault, o.ClusterRetryTimeout, ItemProcessingConstants.ClusterRetryDelay, time))
             .Build();
 
         Attempt = new ResiliencePipelineBuilder { TimeProvider = time }
             .AddTimeout(o.AttemptTimeout)
             .Build();
 
+        // A batch that lost its activation comes back on another silo (failure detection, or its reminder): keep
+        // reporting for as long as limiter and breaker calls are retried, so the outcome is not run again for nothing.
         Reporting = new ResiliencePipelineBuilder { TimeProvider = time }
-            .AddRetry(new RetryStrategyOptions
-            {
-                MaxRetryAttempts = 8,
-                BackoffType = DelayBackoffType.Exponential,
-                Delay = TimeSpan.FromMilliseconds(200),
-                MaxDelay = TimeSpan.FromSeconds(5),
-                UseJitter = true,
-                ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not OperationCanceledException),
-            })
+            .AddRetry(RetryFor(ex => ex is not OperationCanceledException, o.ClusterRetryTimeout, ItemProcessingConstants.ReportRetryDelay, time))
             .Build();
     }
 
@@ -119,7 +90,7 @@ internal sealed class ItemPipelines
 
     public ResiliencePipeline Cluster { get; }
 
-    private static readonly ResiliencePropertyKey<DateTimeOffset> FirstClusterFaultAt = new("floodgate.first-cluster-fault");
+    private static readonly ResiliencePropertyKey<DateTimeOffset> FirstFailureAt = new("floodgate.first-failure-at");
 
     /// <summary>
     /// Runs a limiter or breaker call under <see cref="Cluster"/>, resuming on the caller's scheduler (inside a grain, its
@@ -141,6 +112,32 @@ internal sealed class ItemPipelines
             ResilienceContextPool.Shared.Return(context);
         }
     }
+
+    /// <summary>Retries what <paramref name="handles"/> accepts, with jittered backoff, until the first failure is <paramref name="budget"/> old.</summary>
+    private static RetryStrategyOptions RetryFor(Func<Exception, bool> handles, TimeSpan budget, TimeSpan firstDelay, TimeProvider time) => new()
+    {
+        MaxRetryAttempts = int.MaxValue,
+        BackoffType = DelayBackoffType.Exponential,
+        Delay = firstDelay,
+        MaxDelay = ItemProcessingConstants.ClusterRetryMaxDelay,
+        UseJitter = true,
+        ShouldHandle = args =>
+        {
+            if (args.Outcome.Exception is not { } ex || !handles(ex))
+            {
+                return ValueTask.FromResult(false);
+            }
+
+            var now = time.GetUtcNow();
+            if (!args.Context.Properties.TryGetValue(FirstFailureAt, out var first))
+            {
+                args.Context.Properties.Set(FirstFailureAt, now);
+                first = now;
+            }
+
+            return ValueTask.FromResult(now - first < budget);
+        },
+    };
 
     private static TimeSpan? Cap(TimeSpan wait, TimeSpan max) => wait < TimeSpan.Zero ? TimeSpan.Zero : wait > max ? max : wait;
 }

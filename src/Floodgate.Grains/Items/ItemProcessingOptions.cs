@@ -16,6 +16,7 @@ public static class ItemProcessingConstants
     public static readonly TimeSpan ClusterRetryTimeout = TimeSpan.FromMinutes(2);
     public static readonly TimeSpan ClusterRetryDelay = TimeSpan.FromMilliseconds(50);
     public static readonly TimeSpan ClusterRetryMaxDelay = TimeSpan.FromSeconds(2);
+    public static readonly TimeSpan ReportRetryDelay = TimeSpan.FromMilliseconds(200);
 }
 
 /// <summary>How items are processed (section <c>Floodgate:Items</c>): the Polly pipeline and permit waiting.</summary>
@@ -48,8 +49,8 @@ public sealed class ItemProcessingOptions
     public TimeSpan AcquireTimeout { get; set; } = FloodgateDefaults.AcquireTimeout;
 
     /// <summary>
-    /// How long a limiter or breaker call is retried through cluster faults (a silo dying or stopping, a limiter moving)
-    /// before the item fails naming the fault. Default 2 min: far above failure detection.
+    /// How long a limiter or breaker call (and an item's outcome report) is retried through cluster faults (a silo dying
+    /// or stopping, a limiter moving) before the item fails naming the fault. Default 2 min: far above failure detection.
     /// </summary>
     public TimeSpan ClusterRetryTimeout { get; set; } = ItemProcessingConstants.ClusterRetryTimeout;
 }
