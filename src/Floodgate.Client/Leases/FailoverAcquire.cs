@@ -54,8 +54,10 @@ internal sealed class FailoverAcquire
             return await _pipeline.ExecuteAsync(
                 async (ctx, state) =>
                 {
+                    // A retry waits only for what is left of the caller's wait (an invalid wait is the limiter's to refuse).
                     var left = state.WaitUntil - _time.GetUtcNow();
-                    var attempt = state.Request with { WaitTimeout = left > TimeSpan.Zero ? left : TimeSpan.Zero };
+                    var attempt = state.Request.WaitTimeout <= TimeSpan.Zero ? state.Request
+                        : state.Request with { WaitTimeout = left > TimeSpan.Zero ? left : TimeSpan.Zero };
                     return await state.Limiter.AcquireAsync(attempt, ctx.CancellationToken);
                 },
                 context,
