@@ -55,7 +55,7 @@ public sealed class FloodgateHttpApi(Uri baseUrl, string? adminKey = null)
             return new AcquireAnswer(response.StatusCode, leaseId, null);
         }
 
-        return new AcquireAnswer(response.StatusCode, null, Excerpt(body));
+        return new AcquireAnswer(response.StatusCode, null, ProblemDetail(body));
     }
 
     /// <summary><c>DELETE /api/limiters/{name}/leases/{id}</c>; true when something was released.</summary>
@@ -115,6 +115,23 @@ public sealed class FloodgateHttpApi(Uri baseUrl, string? adminKey = null)
 
             return JsonSerializer.Deserialize<T>(body, JsonSerializerOptions.Web)!;
         }
+    }
+
+    /// <summary>The <c>detail</c> of a problem+json answer, else an excerpt of the body.</summary>
+    private static string ProblemDetail(string body)
+    {
+        try
+        {
+            if (JsonDocument.Parse(body).RootElement.TryGetProperty("detail", out var detail) && detail.GetString() is { } text)
+            {
+                return Excerpt(text);
+            }
+        }
+        catch (JsonException)
+        {
+        }
+
+        return Excerpt(body);
     }
 
     private static string Excerpt(string body) => body.Length <= 400 ? body : body[..400] + "…";

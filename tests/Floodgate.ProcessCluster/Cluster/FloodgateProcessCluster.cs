@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using System.Text.RegularExpressions;
 using Floodgate.ProcessCluster.Api;
 using Floodgate.ProcessCluster.LeaseHolders;
 using Floodgate.ProcessCluster.Placement;
@@ -15,13 +17,14 @@ namespace Floodgate.ProcessCluster.Cluster;
 /// processor, and any lease-holder clients. Faults are real signals: <see cref="Kill9"/> (SIGKILL) and
 /// <see cref="Terminate"/> (SIGTERM). Disposing kills every process it started.
 /// </summary>
-public sealed class FloodgateProcessCluster : IAsyncDisposable
+public sealed partial class FloodgateProcessCluster : IAsyncDisposable
 {
     private readonly ProcessClusterOptions _options;
     private readonly Action<string> _log;
     private readonly List<SiloProcess> _silos = [];
     private readonly List<LeaseHolderProcess> _holders = [];
     private readonly string _adminKey = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+    private readonly ConcurrentDictionary<int, TimeSpan> _declaredDead = new();
     private int _siloCount;
 
     private FloodgateProcessCluster(ProcessClusterOptions options, Action<string> log, RedisProcess redis, SimulatorProcess simulator)
@@ -112,6 +115,11 @@ public sealed class FloodgateProcessCluster : IAsyncDisposable
             ["Floodgate:Silo:ServiceId"] = ClusterId,
             ["Floodgate:Silo:Dashboard"] = "false",
             ["Floodgate:Processors:OpenAiChat:BaseUrl"] = Simulator.BaseUrl.ToString(),
+
+            // Start and stop milestones in the log, to tell a slow shutdown from a hung one.
+            ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Information",
+            ["Logging:LogLevel:Orleans.Runtime.Silo"] = "Information",
+            ["Logging:LogLevel:Orleans.Runtime.MembershipService"] = "Information",
         };
         foreach (var (key, value) in _options.SiloSettings)
         {
@@ -119,6 +127,7 @@ public sealed class FloodgateProcessCluster : IAsyncDisposable
         }
 
         var silo = SiloProcess.Start(name, LogDirectory, settings, new Dictionary<string, string> { ["Floodgate:Api:AdminKeys:0"] = _adminKey });
+        silo.Process.WatchLines(OnSiloLine);
         lock (_silos)
         {
             _silos.Add(silo);
@@ -146,6 +155,12 @@ public sealed class FloodgateProcessCluster : IAsyncDisposable
     /// <summary>The running silo that hosts the batch's activation, or null.</summary>
     public async Task<SiloProcess?> FindBatchHostAsync(string batchId, CancellationToken cancellationToken = default) =>
         BySiloPort(await Locator.FindBatchAsync(batchId, cancellationToken));
+
+    /// <summary>
+    /// When a surviving silo first logged <paramref name="silo"/> as dead in the membership table (from the silos' own
+    /// membership log lines), or null when none did (yet).
+    /// </summary>
+    public TimeSpan? DeclaredDeadAt(SiloProcess silo) => _declaredDead.TryGetValue(silo.SiloPort, out var at) ? at : null;
 
     /// <summary>SIGKILL to <paramref name="silo"/>; returns the fault's time.</summary>
     public TimeSpan Kill9(SiloProcess silo)
@@ -199,6 +214,24 @@ public sealed class FloodgateProcessCluster : IAsyncDisposable
         await Task.WhenAll(Silos.Select(s => s.DisposeAsync().AsTask()));
         await Simulator.DisposeAsync();
         await Redis.DisposeAsync();
+    }
+
+    // Orleans logs membership snapshots as "SiloAddress=S127.0.0.1:{port}:{generation} SiloName=… Status=Dead".
+    [GeneratedRegex(@"SiloAddress=S127\.0\.0\.1:(\d+):\d+ SiloName=\S+ Status=Dead")]
+    private static partial Regex DeadSilo();
+
+    private void OnSiloLine(string line)
+    {
+        if (!line.Contains("Status=Dead", StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        var at = Timeline.Now;
+        foreach (Match match in DeadSilo().Matches(line))
+        {
+            _declaredDead.TryAdd(int.Parse(match.Groups[1].Value), at);
+        }
     }
 
     private SiloProcess? BySiloPort(int? port) =>

@@ -53,6 +53,7 @@ public sealed class FaultDrill(FloodgateProcessCluster cluster, GrantProbe probe
             measurement.ResumedAfter,
             sampler.LongestIdle(at, upstreamWindowEnd),
             target.Process.ExitedAt - at,
+            cluster.DeclaredDeadAt(target) - at,
             clean,
             bound,
             measurement.DescribeRefusals());
@@ -69,6 +70,7 @@ public sealed class FaultDrill(FloodgateProcessCluster cluster, GrantProbe probe
 /// <param name="ResumedAfter">Fault → first grant asked for after the silo exited.</param>
 /// <param name="UpstreamIdle">Longest time the upstream saw no new request, from the fault until a second after grants resumed.</param>
 /// <param name="ExitedAfter">Fault → the process's exit.</param>
+/// <param name="DeclaredDeadAfter">Fault → a surviving silo logged it dead in the membership table (null: not seen).</param>
 /// <param name="CleanExit">False when a SIGTERMed silo had to be SIGKILLed.</param>
 /// <param name="Bound">How long the measurement waited at most.</param>
 /// <param name="Refusals">What the probe got instead of grants after the fault.</param>
@@ -80,6 +82,7 @@ public sealed record FaultReport(
     TimeSpan? ResumedAfter,
     TimeSpan UpstreamIdle,
     TimeSpan? ExitedAfter,
+    TimeSpan? DeclaredDeadAfter,
     bool CleanExit,
     TimeSpan Bound,
     string Refusals)
@@ -89,7 +92,9 @@ public sealed record FaultReport(
         (Stall is { } stall
             ? $"grant stall {stall.TotalSeconds:0.00} s (grants resumed {ResumedAfter!.Value.TotalSeconds:0.00} s after the fault)"
             : $"NO GRANT within {Bound.TotalSeconds:0} s") +
-        $", upstream idle {UpstreamIdle.TotalSeconds:0.00} s, exited after {ExitedAfter?.TotalSeconds.ToString("0.00") ?? "-"} s" +
+        $", upstream idle {UpstreamIdle.TotalSeconds:0.00} s, exited after {Seconds(ExitedAfter)}, declared dead after {Seconds(DeclaredDeadAfter)}" +
         (CleanExit ? string.Empty : " (did not exit gracefully: SIGKILLed)") +
         $"; probe: {Refusals}";
+
+    private static string Seconds(TimeSpan? span) => span is { } s ? $"{s.TotalSeconds:0.00} s" : "-";
 }

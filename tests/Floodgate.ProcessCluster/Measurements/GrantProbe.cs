@@ -188,6 +188,10 @@ public sealed record StallMeasurement(TimeSpan? Stall, TimeSpan? ResumedAfter, I
                 .Take(max)
                 .Select(g => $"{g.Count()}× {g.Key}"));
 
-    // Problems differ in numbers (seconds left, trace ids): group by their start.
-    private static string Shorten(string problem) => problem.Length <= 160 ? problem : problem[..160] + "…";
+    // Problems differ in numbers (seconds left, times, ports): group them with the numbers blanked out.
+    private static string Shorten(string problem)
+    {
+        var shape = System.Text.RegularExpressions.Regex.Replace(problem, "[0-9]+([.:][0-9]+)*", "#");
+        return shape.Length <= 200 ? shape : shape[..200] + "…";
+    }
 }
