@@ -24,8 +24,16 @@ public sealed class SiloFaultTests(ITestOutputHelper output)
     /// <summary>Goal 1 s; margin for CI.</summary>
     private static readonly TimeSpan StopStallGoal = TimeSpan.FromSeconds(3);
 
-    /// <summary>How long a measurement waits for grants to resume before the scenario gives up (a stalled limiter fails, it does not hang).</summary>
-    private static readonly TimeSpan StallBound = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How long a measurement waits for grants to resume before the scenario gives up (a stalled limiter fails, it does
+    /// not hang). <c>FLOODGATE_FAULTS_STALL_BOUND_SECONDS</c> raises it, to see a whole scenario through on a build whose
+    /// limiter still stalls for longer (the test's overall timeout grows with it).
+    /// </summary>
+    private static readonly TimeSpan StallBound = TimeSpan.FromSeconds(
+        int.TryParse(Environment.GetEnvironmentVariable("FLOODGATE_FAULTS_STALL_BOUND_SECONDS"), out var seconds) && seconds > 30 ? seconds : 30);
+
+    /// <summary>A scenario's overall timeout: <paramref name="usual"/> plus the extra stall bound for each of its faults.</summary>
+    private static TimeSpan Overall(TimeSpan usual, int faults) => usual + ((StallBound - TimeSpan.FromSeconds(30)) * faults);
 
     private static readonly TimeSpan LeaseHolderTtl = TimeSpan.FromSeconds(6);
 
@@ -34,7 +42,7 @@ public sealed class SiloFaultTests(ITestOutputHelper output)
     {
         var unavailable = RedisProcess.Unavailable();
         Skip.If(unavailable is not null, unavailable);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
+        using var timeout = new CancellationTokenSource(Overall(TimeSpan.FromMinutes(4), faults: 3));
         var ct = timeout.Token;
         await using var run = await FaultRun.StartAsync(output, "kills-and-stop", ct);
 
@@ -43,8 +51,9 @@ public sealed class SiloFaultTests(ITestOutputHelper output)
         await holder.WaitHoldingAsync(TimeSpan.FromSeconds(30), ct);
         run.Log("lease holder process holds 1 permit");
 
-        // 1000 items × 100–200 ms on at most 4–5 permits: ≥ 30 s of upstream work, longer than the three faults take.
-        const int items = 1000;
+        // 1500 items × 100–200 ms on at most 4–5 permits: ≥ 45 s of upstream work whatever the machine, longer than the
+        // three faults and two restarts take when grants resume within the goals.
+        const int items = 1500;
         var batchId = await run.SubmitBatchAsync(items, ct);
         await run.StartProbeAsync(ct);
         var drill = run.Drill();
@@ -96,7 +105,7 @@ public sealed class SiloFaultTests(ITestOutputHelper output)
     {
         var unavailable = RedisProcess.Unavailable();
         Skip.If(unavailable is not null, unavailable);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        using var timeout = new CancellationTokenSource(Overall(TimeSpan.FromMinutes(3), faults: 1));
         var ct = timeout.Token;
         await using var run = await FaultRun.StartAsync(output, "sigterm", ct);
 

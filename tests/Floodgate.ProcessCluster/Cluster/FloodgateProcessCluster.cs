@@ -116,9 +116,11 @@ public sealed partial class FloodgateProcessCluster : IAsyncDisposable
             ["Floodgate:Silo:Dashboard"] = "false",
             ["Floodgate:Processors:OpenAiChat:BaseUrl"] = Simulator.BaseUrl.ToString(),
 
-            // Start and stop milestones in the log, to tell a slow shutdown from a hung one.
+            // Start and stop milestones in the log, to tell a slow shutdown from a hung one (the lifecycle's Debug lines
+            // name each participant as it starts and stops).
             ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Information",
             ["Logging:LogLevel:Orleans.Runtime.Silo"] = "Information",
+            ["Logging:LogLevel:Orleans.Runtime.SiloLifecycleSubject"] = "Debug",
             ["Logging:LogLevel:Orleans.Runtime.MembershipService"] = "Information",
         };
         foreach (var (key, value) in _options.SiloSettings)

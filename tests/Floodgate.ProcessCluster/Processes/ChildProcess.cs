@@ -18,6 +18,7 @@ public sealed partial class ChildProcess : IAsyncDisposable
     private readonly StreamWriter _log;
     private readonly Lock _logLock = new();
     private readonly List<Action<string>> _lineWatchers = [];
+    private bool _logClosed;
 
     static ChildProcess()
     {
@@ -173,7 +174,10 @@ public sealed partial class ChildProcess : IAsyncDisposable
     {
         lock (_logLock)
         {
-            _log.WriteLine($"[{Timeline.Stamp()}] {text}");
+            if (!_logClosed)
+            {
+                _log.WriteLine($"[{Timeline.Stamp()}] {text}");
+            }
         }
     }
 
@@ -182,7 +186,11 @@ public sealed partial class ChildProcess : IAsyncDisposable
     {
         lock (_logLock)
         {
-            _log.Flush();
+            if (!_logClosed)
+            {
+                _log.Flush();
+            }
+
             using var stream = new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
             using var reader = new StreamReader(stream);
             var all = reader.ReadToEnd().Split('\n');
@@ -201,6 +209,7 @@ public sealed partial class ChildProcess : IAsyncDisposable
         Running.TryRemove(_process.Id, out _);
         lock (_logLock)
         {
+            _logClosed = true;
             _log.Dispose();
         }
 
@@ -218,7 +227,7 @@ public sealed partial class ChildProcess : IAsyncDisposable
         lock (_logLock)
         {
             // Writing after dispose would throw on the reader thread; the line is lost either way.
-            if (_log.BaseStream.CanWrite)
+            if (!_logClosed)
             {
                 _log.WriteLine($"[{Timeline.Stamp()}] {stream}: {line}");
             }
@@ -239,9 +248,9 @@ public sealed partial class ChildProcess : IAsyncDisposable
         {
             Note($"harness: exited with code {_process.ExitCode}");
         }
-        catch (Exception)
+        catch (InvalidOperationException)
         {
-            // The log may already be closed.
+            // Disposed meanwhile.
         }
     }
 
