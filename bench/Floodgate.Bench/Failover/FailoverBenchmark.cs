@@ -94,7 +94,7 @@ internal static class FailoverBenchmark
             .AppendLine(CultureInfo.InvariantCulture, $"Produced by `{command}`")
             .AppendLine(CultureInfo.InvariantCulture, $"on {DateTime.UtcNow:yyyy-MM-dd} ({Environment.ProcessorCount} cores, .NET {Environment.Version}): redis-server, 3 Silo processes on Redis")
             .AppendLine(CultureInfo.InvariantCulture, $"clustering, the simulator (100–200 ms per request, unlimited) and a batch of 20,000 openai-chat items under one")
-            .AppendLine(CultureInfo.InvariantCulture, $"limiter of {Limit} permits; the silo hosting the limiter is killed or stopped {runs} times each, a new silo replacing it.")
+            .AppendLine(CultureInfo.InvariantCulture, $"limiter of {Limit} permits; the silo hosting the limiter is killed, and then stopped, {runs} time(s) each, a new silo replacing it each time.")
             .AppendLine()
             .AppendLine("| fault of the limiter's host | grant stall, median | runs | declared dead after, median | upstream idle, median | goal (invariant 8) |")
             .AppendLine("|---|---|---|---|---|---|");
@@ -105,7 +105,8 @@ internal static class FailoverBenchmark
             .AppendLine("  exited, seen by a probe that acquires one permit (500 ms wait) through the HTTP API of the running silos and")
             .AppendLine(CultureInfo.InvariantCulture, $"  releases it at once. \"> {bound.TotalSeconds:0} s\" means no grant within the measurement's bound.")
             .AppendLine("- *Declared dead*: when a surviving silo logged the lost silo as dead in the membership table (failure detection).")
-            .AppendLine("- *Upstream idle*: the longest time the simulator received no request, from the fault until a second after grants resumed.")
+            .AppendLine("- *Upstream idle*: the longest time the simulator received no request, from the fault until a second after grants resumed")
+            .AppendLine("  (at least 5 s).")
             .AppendLine(CultureInfo.InvariantCulture, $"- The simulator saw at most {maxConcurrent} requests in flight at once over the whole run (limit {Limit}).")
             .AppendLine("- The process harness is `tests/Floodgate.ProcessCluster`; the fault tests (`tests/Floodgate.Faults.Tests`) assert these goals.");
         return text.ToString();

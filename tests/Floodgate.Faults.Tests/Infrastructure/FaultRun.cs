@@ -231,8 +231,12 @@ internal sealed class FaultRun : IAsyncDisposable
         Expect(upstream.MaxConcurrent <= Limit, $"the simulator saw {upstream.MaxConcurrent} requests in flight at once; the limit is {Limit}");
     }
 
-    /// <summary>Waits until the limiter holds no permit (leases of killed holders expire by their TTL); records a miss after <paramref name="timeout"/>.</summary>
-    public async Task CheckPermitsReturnAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits until the limiter holds no permit and has no waiter. Leases whose holders died (a killed client, items on a
+    /// killed silo) may count until their TTL passes: <paramref name="allExpiredBy"/> is when the last of them must have
+    /// expired (<see cref="Timeline"/> time); a goal miss is recorded if permits are still held 15 s after that.
+    /// </summary>
+    public async Task CheckPermitsReturnAsync(TimeSpan allExpiredBy, CancellationToken cancellationToken)
     {
         if (_probe is not null)
         {
@@ -240,6 +244,7 @@ internal sealed class FaultRun : IAsyncDisposable
             _probe = null;
         }
 
+        var timeout = (allExpiredBy > Timeline.Now ? allExpiredBy - Timeline.Now : TimeSpan.Zero) + TimeSpan.FromSeconds(15);
         var deadline = Timeline.Now + timeout;
         LimiterSnapshot? last = null;
         string? lastError = null;
