@@ -64,22 +64,9 @@ public sealed class GrantProbe : IAsyncDisposable
         var deadline = faultAt + bound;
         while (Timeline.Now < deadline)
         {
-            if (exitedAt() is { } exit)
+            if (exitedAt() is { } exit && Gaps.GrantStall(Grants.Select(g => (g.SentAt, g.GrantedAt)), faultAt, exit) is { } stall)
             {
-                var since = Grants.Where(g => g.GrantedAt >= faultAt).OrderBy(g => g.GrantedAt).ToList();
-                var end = since.FirstOrDefault(g => g.SentAt >= exit && g.SentAt >= faultAt);
-                if (end is not null)
-                {
-                    var longest = TimeSpan.Zero;
-                    var previous = faultAt;
-                    foreach (var grant in since.TakeWhile(g => g.GrantedAt <= end.GrantedAt))
-                    {
-                        longest = Max(longest, grant.GrantedAt - previous);
-                        previous = grant.GrantedAt;
-                    }
-
-                    return new StallMeasurement(longest, end.GrantedAt - faultAt, RefusalsSince(faultAt));
-                }
+                return new StallMeasurement(stall.Stall, stall.ResumedAfter, RefusalsSince(faultAt));
             }
 
             await Task.Delay(20, cancellationToken);
@@ -168,8 +155,6 @@ public sealed class GrantProbe : IAsyncDisposable
 
     private static async Task Delay(TimeSpan delay, CancellationToken cancellationToken) =>
         await Task.Delay(delay, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-
-    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 }
 
 /// <summary>What the probe saw after a fault.</summary>

@@ -39,27 +39,15 @@ public sealed class UpstreamSampler : IAsyncDisposable
     /// <summary>The longest time within [<paramref name="from"/>, <paramref name="to"/>] in which no new upstream request arrived.</summary>
     public TimeSpan LongestIdle(TimeSpan from, TimeSpan to)
     {
-        List<Sample> window;
+        List<Sample> samples;
         lock (_samples)
         {
-            window = _samples.Where(s => s.At <= to).ToList();
+            samples = [.. _samples];
         }
 
-        var before = window.LastOrDefault(s => s.At < from);
-        var total = before?.TotalRequests ?? 0;
-        var lastArrival = from;
-        var longest = TimeSpan.Zero;
-        foreach (var sample in window.Where(s => s.At >= from))
-        {
-            if (sample.TotalRequests > total)
-            {
-                longest = sample.At - lastArrival > longest ? sample.At - lastArrival : longest;
-                lastArrival = sample.At;
-                total = sample.TotalRequests;
-            }
-        }
-
-        return to - lastArrival > longest ? to - lastArrival : longest;
+        // A request arrived between two samples when the total grew; date it at the later sample (50 ms resolution).
+        var arrivals = samples.Zip(samples.Skip(1)).Where(p => p.Second.TotalRequests > p.First.TotalRequests).Select(p => p.Second.At);
+        return Gaps.Longest(arrivals, from, to);
     }
 
     public async ValueTask DisposeAsync()

@@ -28,6 +28,9 @@ public sealed class GrainLocator : IAsyncDisposable
     {
         // No default logging: the client's failover warnings would only repeat what the silo logs say.
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+
+        // Not the console lifetime: it would take SIGTERM and Ctrl+C from the harness process (and only stop this client).
+        builder.Services.AddSingleton<IHostLifetime, SignalFreeLifetime>();
         builder.UseOrleansClient(client =>
         {
             client.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redisConnectionString));
@@ -87,4 +90,12 @@ public sealed class GrainLocator : IAsyncDisposable
 
         return null;
     }
+}
+
+/// <summary>A host lifetime that leaves the process's signals alone.</summary>
+internal sealed class SignalFreeLifetime : IHostLifetime
+{
+    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -13,6 +13,7 @@ public sealed partial class ChildProcess : IAsyncDisposable
 {
     private const int SigTerm = 15;
     private static readonly ConcurrentDictionary<int, Process> Running = new();
+    private static readonly List<PosixSignalRegistration> SignalRegistrations = [];
 
     private readonly Process _process;
     private readonly StreamWriter _log;
@@ -22,21 +23,13 @@ public sealed partial class ChildProcess : IAsyncDisposable
 
     static ChildProcess()
     {
-        // Last resort when a test host exits without disposing: SIGKILL whatever is still running.
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        // Last resort when the harness process ends without disposing (a test host exiting, a runner's SIGTERM, Ctrl+C):
+        // SIGKILL whatever is still running. The signal's default action (exit) follows.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => KillAll();
+        foreach (var signal in new[] { PosixSignal.SIGTERM, PosixSignal.SIGINT, PosixSignal.SIGHUP })
         {
-            foreach (var process in Running.Values)
-            {
-                try
-                {
-                    process.Kill();
-                }
-                catch (Exception)
-                {
-                    // Already gone.
-                }
-            }
-        };
+            SignalRegistrations.Add(PosixSignalRegistration.Create(signal, _ => KillAll()));
+        }
     }
 
     private ChildProcess(string name, Process process, StreamWriter log, string logPath)
@@ -251,6 +244,21 @@ public sealed partial class ChildProcess : IAsyncDisposable
         catch (InvalidOperationException)
         {
             // Disposed meanwhile.
+        }
+    }
+
+    private static void KillAll()
+    {
+        foreach (var process in Running.Values)
+        {
+            try
+            {
+                process.Kill();
+            }
+            catch (Exception)
+            {
+                // Already gone.
+            }
         }
     }
 
