@@ -42,39 +42,33 @@ internal static class FailoverBenchmark
         var limiter = "bench-failover";
         await cluster.AnyApi().SetLimitsAsync(limiter, Limit);
 
-        // Enough items to keep the limiter busy (with waiters queued) through every fault.
-        await cluster.AnyApi().SubmitBatchAsync(new
-        {
-            batchId = "bench-failover-load",
-            items = Enumerable.Range(0, 20_000).Select(i => $"prompt {i}").ToArray(),
-            processor = "openai-chat",
-            limiter,
-            localLimit = 8,
-        });
         await using var sampler = new UpstreamSampler(cluster.Simulator);
         await using var probe = new GrantProbe(limiter, cluster.RunningApis);
         var drill = new FaultDrill(cluster, probe, sampler, Log);
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        var load = new BatchLoad(cluster, limiter, Log);
 
         var kills = new List<FaultReport>();
         var stops = new List<FaultReport>();
         for (var run = 0; run < runs; run++)
         {
+            await load.EnsureRunningAsync();
             kills.Add(await drill.KillAsync(await LimiterHostAsync(cluster, limiter), "limiter", bound, CancellationToken.None));
             await ReplaceAsync(cluster);
         }
 
         for (var run = 0; run < runs; run++)
         {
+            await load.EnsureRunningAsync();
             stops.Add(await drill.TerminateAsync(await LimiterHostAsync(cluster, limiter), "limiter", bound, CancellationToken.None));
             await ReplaceAsync(cluster);
         }
 
+        var (done, failed) = await load.TotalsAsync();
         var upstream = await cluster.Simulator.GetStatsAsync();
         var command = $"dotnet run -c Release --project bench/Floodgate.Bench -- failover --runs {runs}" +
             (Option(args, "--bound-seconds") is { } b ? $" --bound-seconds {b}" : string.Empty) +
             (writeTo is null ? string.Empty : $" --write {writeTo}");
-        var section = Section(command, runs, bound, kills, stops, upstream.MaxConcurrent);
+        var section = Section(command, runs, bound, kills, stops, upstream.MaxConcurrent, done, failed, load.Batches);
         Console.WriteLine();
         Console.WriteLine(section);
         if (writeTo is not null)
@@ -86,15 +80,25 @@ internal static class FailoverBenchmark
         return 0;
     }
 
-    private static string Section(string command, int runs, TimeSpan bound, List<FaultReport> kills, List<FaultReport> stops, int maxConcurrent)
+    private static string Section(
+        string command,
+        int runs,
+        TimeSpan bound,
+        List<FaultReport> kills,
+        List<FaultReport> stops,
+        int maxConcurrent,
+        int done,
+        int failed,
+        int batches)
     {
         var text = new StringBuilder()
             .AppendLine(SectionHeading)
             .AppendLine()
             .AppendLine(CultureInfo.InvariantCulture, $"Produced by `{command}`")
             .AppendLine(CultureInfo.InvariantCulture, $"on {DateTime.UtcNow:yyyy-MM-dd} ({Environment.ProcessorCount} cores, .NET {Environment.Version}): redis-server, 3 Silo processes on Redis")
-            .AppendLine(CultureInfo.InvariantCulture, $"clustering, the simulator (100–200 ms per request, unlimited) and a batch of 20,000 openai-chat items under one")
-            .AppendLine(CultureInfo.InvariantCulture, $"limiter of {Limit} permits; the silo hosting the limiter is killed, and then stopped, {runs} time(s) each, a new silo replacing it each time.")
+            .AppendLine(CultureInfo.InvariantCulture, $"clustering, the simulator (100–200 ms per request, unlimited) and batches of openai-chat items (local limit 8) under one")
+            .AppendLine(CultureInfo.InvariantCulture, $"limiter of {Limit} permits, so every fault hits a limiter with permits held and waiters queued; the silo hosting the")
+            .AppendLine(CultureInfo.InvariantCulture, $"limiter is killed, and then stopped, {runs} time(s) each, a new silo replacing it each time.")
             .AppendLine()
             .AppendLine("| fault of the limiter's host | grant stall, median | runs | declared dead after, median | upstream idle, median | goal (invariant 8) |")
             .AppendLine("|---|---|---|---|---|---|");
@@ -108,6 +112,7 @@ internal static class FailoverBenchmark
             .AppendLine("- *Upstream idle*: the longest time the simulator received no request, from the fault until a second after grants resumed")
             .AppendLine("  (at least 5 s).")
             .AppendLine(CultureInfo.InvariantCulture, $"- The simulator saw at most {maxConcurrent} requests in flight at once over the whole run (limit {Limit}).")
+            .AppendLine(CultureInfo.InvariantCulture, $"- Items: {done} finished in {batches} batch(es), {failed} of them failed (invariant 8: no item fails because a silo died).")
             .AppendLine("- The process harness is `tests/Floodgate.ProcessCluster`; the fault tests (`tests/Floodgate.Faults.Tests`) assert these goals.");
         return text.ToString();
     }
