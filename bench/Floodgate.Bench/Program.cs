@@ -15,6 +15,14 @@ using Orleans.TestingHost;
 // Floodgate's benchmark harness. Each measurement runs next to a baseline in the same process and is reported as a
 // ratio, so numbers from different machines compare. Usage:
 //   dotnet run -c Release --project bench/Floodgate.Bench [-- --write bench/BENCHMARKS.md]
+//   dotnet run -c Release --project bench/Floodgate.Bench -- failover [--runs 3] [--bound-seconds 150] [--write bench/BENCHMARKS.md]
+// The failover scenario runs real processes (see Failover/FailoverBenchmark.cs) and writes its own section of the file.
+if (args is ["failover", ..])
+{
+    Environment.ExitCode = await Floodgate.Bench.Failover.FailoverBenchmark.RunAsync(args[1..]);
+    return;
+}
+
 var writeTo = args.SkipWhile(a => a != "--write").Skip(1).FirstOrDefault();
 var rows = new List<(string Name, string Result, string Baseline, string Ratio)>();
 
@@ -161,7 +169,10 @@ if (writeTo is not null)
           grain calls (start, breaker ask and report, outcome report); which of these dominates is not profiled yet.
         - Runs on a shared 2-core machine vary by about ±30 % between runs; compare ratios, and only large changes.
         """;
-    await File.WriteAllTextAsync(writeTo, text);
+
+    // Sections written by other scenarios (failover) stay.
+    var sections = await Floodgate.Bench.BenchmarksFile.ReadSectionsAsync(writeTo);
+    await File.WriteAllTextAsync(writeTo, sections.Length == 0 ? text : $"{text.TrimEnd()}\n\n{sections}");
 }
 
 static TimeSpan Measure(Action action)
