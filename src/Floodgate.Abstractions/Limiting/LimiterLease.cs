@@ -13,7 +13,11 @@ public sealed class LimiterLease : IAsyncDisposable
     /// <summary>Share of the TTL between retries of a failed renewal.</summary>
     public const int RetryFraction = 10;
 
-    private const int ReleaseAttempts = 3;
+    /// <summary>Longest a release is retried through cluster faults (a silo failover) before the TTL is left to end it.</summary>
+    public static readonly TimeSpan ReleaseRetryLimit = TimeSpan.FromSeconds(15);
+
+    private static readonly TimeSpan FirstReleaseRetry = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan MaxReleaseRetry = TimeSpan.FromSeconds(1);
 
     private readonly IGlobalLimiterGrain _limiter;
     private readonly TimeProvider _time;
@@ -65,7 +69,11 @@ public sealed class LimiterLease : IAsyncDisposable
         return true;
     }
 
-    /// <summary>Releases the permits now (retried briefly when the limiter is moving); a release that cannot be delivered is covered by the TTL.</summary>
+    /// <summary>
+    /// Releases the permits now. Through a failover (the limiter's silo died or is stopping) the release is retried until
+    /// it lands, the lease would have expired anyway, or <see cref="ReleaseRetryLimit"/> passes; a lost release would make
+    /// the limiter's successor count the permits until the lease's TTL.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _released, 1) == 1)
@@ -84,20 +92,26 @@ public sealed class LimiterLease : IAsyncDisposable
             return;
         }
 
-        for (var attempt = 1; ; attempt++)
+        var giveUpAt = _time.GetUtcNow() + ReleaseRetryLimit;
+        if (giveUpAt > Lease.ExpiresAt)
+        {
+            giveUpAt = Lease.ExpiresAt;
+        }
+
+        for (var delay = FirstReleaseRetry; ; delay = delay * 2 > MaxReleaseRetry ? MaxReleaseRetry : delay * 2)
         {
             try
             {
                 await _limiter.ReleaseAsync(Lease.LeaseId);
                 return;
             }
-            catch (Exception) when (attempt < ReleaseAttempts)
+            catch (Exception ex) when (ClusterFaults.IsTransient(ex) && _time.GetUtcNow() + delay < giveUpAt)
             {
-                await Task.Delay(Lease.Ttl / (RetryFraction * 10), _time);
+                await Task.Delay(delay, _time);
             }
             catch (Exception)
             {
-                // The lease then ends by its TTL.
+                // Not deliverable: the lease then ends by its TTL.
                 return;
             }
         }

@@ -57,7 +57,7 @@ public sealed class LimiterOptions
     /// the default lease TTL. A duplicate activation learns it was fenced within this time, so after an unclean loss a
     /// successor counts every persisted lease for its TTL plus this.
     /// </summary>
-    public TimeSpan ConfirmInterval { get; set; } = FloodgateDefaults.LeaseTtl / 2;
+    public TimeSpan ConfirmInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>The requests-per-minute budget from configuration for <paramref name="limiter"/>, or null.</summary>
     public int? ConfiguredRateFor(string limiter) => RequestsPerMinute.TryGetValue(limiter, out var rpm) ? rpm : null;

@@ -71,6 +71,23 @@ public sealed class LimiterLeaseTests
     }
 
     [Fact]
+    public async Task DisposeAsync_LimiterFailingOver_RetriesTheReleaseUntilItLands()
+    {
+        var lease = CreateSut();
+        _limiter.FailingReleases = 3;
+
+        var disposing = lease.DisposeAsync().AsTask();
+        while (!disposing.IsCompleted)
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(100));
+            await Task.Delay(1);
+        }
+
+        await disposing;
+        Assert.Equal(1, _limiter.Releases);
+    }
+
+    [Fact]
     public async Task DisposeAsync_Twice_ReleasesOnce()
     {
         var lease = CreateSut();
@@ -99,6 +116,7 @@ public sealed class LimiterLeaseTests
         public volatile bool Gone;
         public int Renewals;
         public int Releases;
+        public int FailingReleases;
 
         public Task<Lease?> RenewAsync(RenewRequest request)
         {
@@ -113,6 +131,11 @@ public sealed class LimiterLeaseTests
 
         public Task<bool> ReleaseAsync(string leaseId)
         {
+            if (Interlocked.Decrement(ref FailingReleases) >= 0)
+            {
+                return Task.FromException<bool>(new Orleans.Runtime.SiloUnavailableException("the limiter's silo died"));
+            }
+
             Interlocked.Increment(ref Releases);
             return Task.FromResult(true);
         }
