@@ -12,9 +12,8 @@ public sealed record LimiterSnapshot(
     int HighWaterMark,
     long Grants,
     long Expirations,
-    bool Recovering,
     long Epoch,
-    long Readopted);
+    long Restored);
 
 /// <summary>The fields of a batch's progress the harness reads; <see cref="State"/> is camelCase (<c>running</c>, <c>completed</c>, …).</summary>
 public sealed record BatchSnapshot(
