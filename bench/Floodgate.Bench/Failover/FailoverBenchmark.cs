@@ -111,6 +111,7 @@ internal static class FailoverBenchmark
             .AppendLine("- *Declared dead*: when a surviving silo logged the lost silo as dead in the membership table (failure detection).")
             .AppendLine("- *Upstream idle*: the longest time the simulator received no request, from the fault until a second after grants resumed")
             .AppendLine("  (at least 5 s).")
+            .AppendLine(CultureInfo.InvariantCulture, $"- SIGTERMed silos that did not exit within {FaultDrill.GracefulExitTimeout.TotalSeconds:0} s and were SIGKILLed: {stops.Count(r => !r.CleanExit)} of {stops.Count}.")
             .AppendLine(CultureInfo.InvariantCulture, $"- The simulator saw at most {maxConcurrent} requests in flight at once over the whole run (limit {Limit}).")
             .AppendLine(CultureInfo.InvariantCulture, $"- Items: {done} finished in {batches} batch(es), {failed} of them failed (invariant 8: no item fails because a silo died).")
             .AppendLine("- The process harness is `tests/Floodgate.ProcessCluster`; the fault tests (`tests/Floodgate.Faults.Tests`) assert these goals.");
