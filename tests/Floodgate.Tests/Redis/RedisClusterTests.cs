@@ -1,6 +1,7 @@
 using Floodgate.Batches;
 using Floodgate.Client;
 using Floodgate.Limiting;
+using Floodgate.ProcessCluster.Redis;
 using Floodgate.Silo.Hosting;
 using Floodgate.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
@@ -14,9 +15,9 @@ public sealed class RedisClusterTests
     [SkippableFact]
     public async Task TwoSilosOnRedis_ShareOneLimiterAndRunABatch()
     {
-        var unavailable = RedisServer.Unavailable();
+        var unavailable = RedisProcess.Unavailable();
         Skip.If(unavailable is not null, unavailable);
-        await using var redis = await RedisServer.StartAsync();
+        await using var redis = await RedisProcess.StartAsync(Directory.CreateTempSubdirectory("floodgate-redis-").FullName);
         var clusterId = Unique.Name("redis");
         var first = Silo(redis, clusterId);
         var second = Silo(redis, clusterId);
@@ -47,7 +48,7 @@ public sealed class RedisClusterTests
         await first.StopAsync();
     }
 
-    private static WebApplication Silo(RedisServer redis, string clusterId) => FloodgateSiloHost.Build([], new Dictionary<string, string?>
+    private static WebApplication Silo(RedisProcess redis, string clusterId) => FloodgateSiloHost.Build([], new Dictionary<string, string?>
     {
         ["Urls"] = "http://127.0.0.1:0",
         ["Logging:LogLevel:Default"] = "Warning",
