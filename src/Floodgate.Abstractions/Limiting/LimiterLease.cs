@@ -16,9 +16,6 @@ public sealed class LimiterLease : IAsyncDisposable
     /// <summary>Longest a release is retried through cluster faults (a silo failover) before the TTL is left to end it.</summary>
     public static readonly TimeSpan ReleaseRetryLimit = TimeSpan.FromSeconds(15);
 
-    private static readonly TimeSpan FirstReleaseRetry = TimeSpan.FromMilliseconds(50);
-    private static readonly TimeSpan MaxReleaseRetry = TimeSpan.FromSeconds(1);
-
     private readonly IGlobalLimiterGrain _limiter;
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stop = new();
@@ -92,29 +89,9 @@ public sealed class LimiterLease : IAsyncDisposable
             return;
         }
 
-        var giveUpAt = _time.GetUtcNow() + ReleaseRetryLimit;
-        if (giveUpAt > Lease.ExpiresAt)
-        {
-            giveUpAt = Lease.ExpiresAt;
-        }
-
-        for (var delay = FirstReleaseRetry; ; delay = delay * 2 > MaxReleaseRetry ? MaxReleaseRetry : delay * 2)
-        {
-            try
-            {
-                await _limiter.ReleaseAsync(Lease.LeaseId);
-                return;
-            }
-            catch (Exception ex) when (ClusterFaults.IsTransient(ex) && _time.GetUtcNow() + delay < giveUpAt)
-            {
-                await Task.Delay(delay, _time);
-            }
-            catch (Exception)
-            {
-                // Not deliverable: the lease then ends by its TTL.
-                return;
-            }
-        }
+        var left = Lease.ExpiresAt - _time.GetUtcNow();
+        // Not deliverable within that: the lease then ends by its TTL.
+        await ClusterFaults.RetryAsync(() => _limiter.ReleaseAsync(Lease.LeaseId), left < ReleaseRetryLimit ? left : ReleaseRetryLimit, _time);
     }
 
     private async Task RenewLoopAsync(CancellationToken cancellationToken)

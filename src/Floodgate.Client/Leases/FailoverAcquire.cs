@@ -66,25 +66,13 @@ internal sealed class FailoverAcquire
         catch (Exception ex) when (ex is not Validation.FloodgateValidationException)
         {
             // Cancelled, or the answer was lost for good: a grant may be on its way back to nobody. Undo it by request id.
-            _ = CancelQuietlyAsync(limiter, withId.RequestId!);
+            // If the limiter stays unreachable, a grant that did happen ends by its TTL.
+            _ = ClusterFaults.RetryAsync(() => limiter.CancelAcquireAsync(withId.RequestId!), LimiterLease.ReleaseRetryLimit, _time);
             throw;
         }
         finally
         {
             ResilienceContextPool.Shared.Return(context);
-        }
-    }
-
-    /// <summary>Best effort: a grant nobody received otherwise expires with its TTL.</summary>
-    private static async Task CancelQuietlyAsync(IGlobalLimiterGrain limiter, string requestId)
-    {
-        try
-        {
-            await limiter.CancelAcquireAsync(requestId).ConfigureAwait(false);
-        }
-        catch (Exception)
-        {
-            // The limiter is unreachable too; the lease's TTL returns the permits.
         }
     }
 }

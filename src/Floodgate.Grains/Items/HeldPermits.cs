@@ -91,21 +91,10 @@ internal sealed class HeldPermits : IAsyncDisposable
         }
         catch
         {
-            // Whatever was granted to this request and never reached us (cancelled, timed out, failed over) is released.
-            await CancelQuietlyAsync(limiter, requestId);
+            // Whatever was granted to this request and never reached us (cancelled, timed out, failed over) is released;
+            // if the limiter stays unreachable, a grant that did happen ends by its TTL.
+            await ClusterFaults.RetryAsync(() => limiter.CancelAcquireAsync(requestId), LimiterLease.ReleaseRetryLimit, time);
             throw;
-        }
-    }
-
-    private static async Task CancelQuietlyAsync(IGlobalLimiterGrain limiter, string requestId)
-    {
-        try
-        {
-            await limiter.CancelAcquireAsync(requestId);
-        }
-        catch (Exception)
-        {
-            // Unreachable: a grant that did happen ends by its TTL.
         }
     }
 
