@@ -17,7 +17,10 @@ namespace Floodgate.Grains.Items;
 /// lease → call the processor under the attempt timeout → report to the breaker → release the lease; retries and the
 /// total timeout come from <see cref="ItemPipelines"/>. The single outcome goes to the batch.
 /// <see cref="StartAsync"/> returns at once so the batch never waits on an item (no call cycle batch ↔ item).
+/// Placed at random: a batch's items spread over the silos instead of gathering near the batch, so one silo's crash
+/// takes only its share of the permits with it (those stay counted until their TTL: their calls may still be running).
 /// </summary>
+[Orleans.Placement.RandomPlacement]
 internal sealed partial class ItemGrain(
     ProcessorRegistry processors,
     ItemPipelines pipelines,
