@@ -2,10 +2,12 @@ using System.Net;
 using Floodgate.Client.Hosting;
 using Floodgate.Grains.Hosting;
 using Floodgate.Grains.Limiting;
+using Floodgate.Grains.Telemetry;
 using Floodgate.Silo.Api;
 using Floodgate.Silo.Health;
 using Floodgate.Validation;
 using Orleans.Configuration;
+using OpenTelemetry.Metrics;
 using Orleans.Dashboard;
 using StackExchange.Redis;
 
@@ -84,15 +86,37 @@ public static class FloodgateSiloHost
         builder.Services.AddFloodgateClient();
         builder.Services.AddFloodgateApi(builder.Configuration);
         builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
+        AddFloodgateMetrics(builder);
 
         var app = builder.Build();
         app.MapFloodgateHealth();
         app.MapFloodgateApi();
+        app.MapPrometheusScrapingEndpoint(MetricsPath);
         if (silo.Dashboard)
         {
             app.MapOrleansDashboard(routePrefix: "/dashboard");
         }
 
         return app;
+    }
+
+    /// <summary>Where Prometheus scrapes the <c>floodgate_*</c> metrics (text format).</summary>
+    public const string MetricsPath = "/metrics";
+
+    /// <summary>
+    /// Exports the <see cref="FloodgateMetrics.MeterName"/> meter at <see cref="MetricsPath"/>, and by OTLP too when
+    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set (the exporter reads that and the other <c>OTEL_*</c> variables itself).
+    /// </summary>
+    private static void AddFloodgateMetrics(WebApplicationBuilder builder)
+    {
+        var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics =>
+        {
+            metrics.AddMeter(FloodgateMetrics.MeterName).AddPrometheusExporter();
+            if (otlp)
+            {
+                metrics.AddOtlpExporter();
+            }
+        });
     }
 }
