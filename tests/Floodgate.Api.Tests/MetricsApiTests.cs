@@ -56,6 +56,23 @@ public sealed partial class MetricsApiTests(KeyedApiSilo silo, ITestOutputHelper
     }
 
     [Fact]
+    public async Task Scrape_AfterAcquireOnFullLimiter_CountsTimeoutAndShowsLimit()
+    {
+        var limiter = ApiSilo.UniqueName("metrics-full");
+        await ApiAssert.JsonAsync(await silo.SendAsync(HttpMethod.Put, $"/api/limiters/{limiter}", """{ "maxConcurrency": 1 }""", silo.AdminKey), HttpStatusCode.OK);
+        await ApiAssert.JsonAsync(await silo.SendAsync(HttpMethod.Post, $"/api/limiters/{limiter}/leases", key: silo.ClientKey), HttpStatusCode.Created);
+
+        var refused = await silo.SendAsync(HttpMethod.Post, $"/api/limiters/{limiter}/leases", """{ "waitMs": 0, "holder": "second" }""", silo.ClientKey);
+        Assert.Equal((HttpStatusCode)429, refused.StatusCode);
+
+        var scrape = await ScrapeUntilAsync(s => Sum(s, "floodgate_limiter_timeouts_total", ("limiter", limiter)) >= 1);
+        Assert.Equal(1, Sum(scrape, "floodgate_limiter_timeouts_total", ("limiter", limiter)));
+        Assert.Equal(1, Sum(scrape, "floodgate_limiter_grants_total", ("limiter", limiter)));
+        Assert.Equal(1, Sum(scrape, "floodgate_limiter_limit", ("limiter", limiter)));
+        Assert.Equal(1, Sum(scrape, "floodgate_limiter_in_use", ("limiter", limiter)));
+    }
+
+    [Fact]
     public async Task Scrape_AfterActivity_ContainsNoConfiguredKey()
     {
         var limiter = ApiSilo.UniqueName("metrics-secret");
