@@ -32,7 +32,6 @@ public static class FloodgateSiloExtensions
     public static IServiceCollection AddFloodgateGrainServices(this IServiceCollection services, IConfiguration configuration)
     {
         services.TryAddSingleton(TimeProvider.System);
-        services.AddMetrics();
         services.TryAddSingleton<FloodgateMetrics>();
 
         // Grain state (batch specs, outcomes, limiter records) is stored with the Orleans serializer: the state types
