@@ -62,7 +62,6 @@ internal sealed partial class GlobalLimiterGrain(
         _ledger = new PermitLedger(Name, time);
         _ledger.SetMaxConcurrency(_limits.MaxConcurrency ?? _options.ConfiguredLimitFor(Name) ?? _options.DefaultMaxConcurrency);
         ApplyRate();
-        _gauges = metrics.TrackLimiter(Name, () => new LimiterFigures(_ledger.MaxConcurrency, _ledger.InUse, _ledger.Waiting));
 
         // A clean hand-over wrote exact expiries; after an unclean loss renewals may be missing from storage, and a
         // duplicate activation may renew until it learns it is fenced (one confirm interval).
@@ -77,6 +76,7 @@ internal sealed partial class GlobalLimiterGrain(
         _commit = new GroupCommit(WriteAsync);
         // The claim: if another activation wrote since we read, this throws and this activation never starts.
         await _commit.FlushAsync();
+        _gauges = metrics.TrackLimiter(Name, () => new LimiterFigures(_ledger.MaxConcurrency, _ledger.InUse, _ledger.Waiting));
         if (uncleanLoss)
         {
             LogTookOverUnclean(Name, _epoch, _ledger.LeaseCount, _ledger.InUse);
