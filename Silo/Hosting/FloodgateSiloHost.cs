@@ -2,9 +2,12 @@ using System.Net;
 using Floodgate.Client.Hosting;
 using Floodgate.Grains.Hosting;
 using Floodgate.Grains.Limiting;
+using Floodgate.Grains.Telemetry;
 using Floodgate.Silo.Api;
 using Floodgate.Silo.Health;
 using Floodgate.Validation;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using Orleans.Configuration;
 using Orleans.Dashboard;
 using StackExchange.Redis;
@@ -14,6 +17,9 @@ namespace Floodgate.Silo.Hosting;
 /// <summary>Builds the silo web host: Orleans + Floodgate grains + dashboard + HTTP endpoints. Shared by <c>run</c> and <c>demo</c>.</summary>
 public static class FloodgateSiloHost
 {
+    /// <summary>Where Prometheus scrapes the <c>floodgate_*</c> metrics (text format, no API key, like the dashboard).</summary>
+    public const string MetricsPath = "/metrics";
+
     /// <summary>
     /// Creates the host. Configuration: appsettings.json, environment (<c>Floodgate__Silo__GatewayPort=30001</c>), command line,
     /// then <paramref name="overrides"/> (used by the demo and tests). Throws <see cref="FloodgateValidationException"/>
@@ -84,15 +90,37 @@ public static class FloodgateSiloHost
         builder.Services.AddFloodgateClient();
         builder.Services.AddFloodgateApi(builder.Configuration);
         builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
+        AddFloodgateMetrics(builder);
 
         var app = builder.Build();
         app.MapFloodgateHealth();
         app.MapFloodgateApi();
+        app.MapPrometheusScrapingEndpoint(MetricsPath);
         if (silo.Dashboard)
         {
             app.MapOrleansDashboard(routePrefix: "/dashboard");
         }
 
         return app;
+    }
+
+    /// <summary>
+    /// Exports the <see cref="FloodgateMetrics.MeterName"/> meter at <see cref="MetricsPath"/>, and by OTLP too when
+    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set (the exporter reads that and the other <c>OTEL_EXPORTER_OTLP_*</c> variables itself).
+    /// </summary>
+    private static void AddFloodgateMetrics(WebApplicationBuilder builder)
+    {
+        var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+        var serviceName = builder.Configuration["OTEL_SERVICE_NAME"] ?? "floodgate";
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(serviceName))
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(FloodgateMetrics.MeterName).AddPrometheusExporter();
+                if (otlp)
+                {
+                    metrics.AddOtlpExporter();
+                }
+            });
     }
 }

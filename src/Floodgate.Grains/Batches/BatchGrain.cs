@@ -1,5 +1,6 @@
 using Floodgate.Batches;
 using Floodgate.Grains.Processors;
+using Floodgate.Grains.Telemetry;
 using Floodgate.Items;
 using Floodgate.Limiting;
 using Floodgate.Validation;
@@ -22,6 +23,7 @@ internal sealed partial class BatchGrain(
     ProcessorRegistry processors,
     IOptions<BatchOptions> options,
     TimeProvider time,
+    FloodgateMetrics metrics,
     ILogger<BatchGrain> logger) : Grain, IBatchGrain, IBatchItemEvents, IRemindable
 {
     private const string ReminderName = "unfinished";
@@ -45,6 +47,7 @@ internal sealed partial class BatchGrain(
     private bool _finished;
     private bool _fenced;
     private IGrainTimer? _inFlightTimer;
+    private FloodgateMetrics.RunningBatch? _running;
 
     private string BatchId => this.GetPrimaryKeyString();
 
@@ -77,6 +80,7 @@ internal sealed partial class BatchGrain(
         // dispatching more (running ones count against the local limit and report; idle ones run again).
         var ledger = Ledger;
         LogResuming(BatchId, ledger.Total - ledger.Done, ledger.Unconfirmed);
+        _running = metrics.BatchResumed();
         await KeepReminderAsync();
         StartInFlightChecks();
         if (ledger.CancelRequested)
@@ -100,6 +104,7 @@ internal sealed partial class BatchGrain(
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         _stopping.Cancel();
+        _running?.Dispose();
         if (_ledger is null)
         {
             return;
@@ -186,6 +191,7 @@ internal sealed partial class BatchGrain(
         }
 
         LogSubmitted(BatchId, spec.Items.Count, spec.Processor, spec.Limiter, spec.LocalLimit);
+        _running = metrics.BatchStarted();
         StartInFlightChecks();
         Pump();
         return Progress();
@@ -524,6 +530,7 @@ internal sealed partial class BatchGrain(
             _finished = true;
             _inFlightTimer?.Dispose();
             LogFinished(BatchId, ledger.Succeeded, ledger.Failed, ledger.Cancelled);
+            _running?.Finish();
             _ = ForgetReminderAsync();
         }
 

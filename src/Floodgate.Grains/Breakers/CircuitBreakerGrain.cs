@@ -1,4 +1,5 @@
 using Floodgate.Breakers;
+using Floodgate.Grains.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -12,13 +13,22 @@ namespace Floodgate.Grains.Breakers;
 internal sealed partial class CircuitBreakerGrain(
     IOptions<CircuitBreakerOptions> options,
     TimeProvider time,
+    FloodgateMetrics metrics,
     ILogger<CircuitBreakerGrain> logger) : Grain, ICircuitBreakerGrain
 {
     private CircuitBreakerCore _core = null!;
+    private IDisposable? _gauge;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _core = new CircuitBreakerCore(this.GetPrimaryKeyString(), options.Value, time);
+        _gauge = metrics.TrackBreaker(this.GetPrimaryKeyString(), () => _core.State);
+        return Task.CompletedTask;
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _gauge?.Dispose();
         return Task.CompletedTask;
     }
 
@@ -31,6 +41,7 @@ internal sealed partial class CircuitBreakerGrain(
         if (_core.State != before)
         {
             LogStateChanged(this.GetPrimaryKeyString(), before, _core.State, _core.ConsecutiveFailures);
+            metrics.BreakerChanged(this.GetPrimaryKeyString(), _core.State);
         }
 
         return Task.CompletedTask;

@@ -4,6 +4,7 @@ using Floodgate.Grains.Items;
 using Floodgate.Grains.Limiting;
 using Floodgate.Grains.Processors;
 using Floodgate.Grains.Processors.OpenAiChat;
+using Floodgate.Grains.Telemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -31,6 +32,7 @@ public static class FloodgateSiloExtensions
     public static IServiceCollection AddFloodgateGrainServices(this IServiceCollection services, IConfiguration configuration)
     {
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<FloodgateMetrics>();
 
         // Grain state (batch specs, outcomes, limiter records) is stored with the Orleans serializer: the state types
         // are [GenerateSerializer] records with stable ids, which the default JSON storage serializer cannot rebuild.

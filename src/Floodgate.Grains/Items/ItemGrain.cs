@@ -4,6 +4,7 @@ using Floodgate.Breakers;
 using Floodgate.Grains.Batches;
 using Floodgate.Grains.Breakers;
 using Floodgate.Grains.Processors;
+using Floodgate.Grains.Telemetry;
 using Floodgate.Items;
 using Floodgate.Limiting;
 using Microsoft.Extensions.Logging;
@@ -26,6 +27,7 @@ internal sealed partial class ItemGrain(
     ItemPipelines pipelines,
     IOptions<CircuitBreakerOptions> breakerOptions,
     TimeProvider time,
+    FloodgateMetrics metrics,
     ILogger<ItemGrain> logger) : Grain, IItemGrain
 {
     private ItemWork? _work;
@@ -125,6 +127,7 @@ internal sealed partial class ItemGrain(
             else
             {
                 var report = new ItemReport(outcome, counters.Retries, counters.RateLimitHits, counters.BreakerRejections, time.GetElapsedTime(started));
+                metrics.ItemFinished(work.Processor, report);
                 var batch = GrainFactory.GetGrain<IBatchGrain>(work.BatchId);
                 await pipelines.Reporting.ExecuteAsync(async _ => await OnActivation(() => batch.ReportOutcomeAsync(report)), CancellationToken.None);
             }

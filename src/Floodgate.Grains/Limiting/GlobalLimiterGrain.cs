@@ -1,3 +1,4 @@
+using Floodgate.Grains.Telemetry;
 using Floodgate.Limiting;
 using Floodgate.Validation;
 using Microsoft.Extensions.Hosting;
@@ -29,6 +30,7 @@ internal sealed partial class GlobalLimiterGrain(
     IOptions<LimiterOptions> options,
     IHostApplicationLifetime lifetime,
     TimeProvider time,
+    FloodgateMetrics metrics,
     ILogger<GlobalLimiterGrain> logger) : Grain, IGlobalLimiterGrain
 {
     private readonly LimiterOptions _options = options.Value;
@@ -38,6 +40,8 @@ internal sealed partial class GlobalLimiterGrain(
     private IGrainTimer? _wakeTimer;
     private DateTimeOffset? _wakeAt;
     private CancellationTokenRegistration _stopping;
+    private IDisposable? _gauges;
+    private long _expirationsCounted;
     private long _persistedVersion = -1;
     private DateTimeOffset _lastWriteAt;
     private long _epoch;
@@ -72,6 +76,7 @@ internal sealed partial class GlobalLimiterGrain(
         _commit = new GroupCommit(WriteAsync);
         // The claim: if another activation wrote since we read, this throws and this activation never starts.
         await _commit.FlushAsync();
+        _gauges = metrics.TrackLimiter(Name, () => new LimiterFigures(_ledger.MaxConcurrency, _ledger.InUse, _ledger.Waiting));
         if (uncleanLoss)
         {
             LogTookOverUnclean(Name, _epoch, _ledger.LeaseCount, _ledger.InUse);
@@ -87,6 +92,7 @@ internal sealed partial class GlobalLimiterGrain(
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         await _stopping.DisposeAsync();
+        _gauges?.Dispose();
         BeginHandOver();
         if (_fenced || !_options.HandOverOnDeactivation)
         {
@@ -132,6 +138,7 @@ internal sealed partial class GlobalLimiterGrain(
     public async Task<AcquireResult> AcquireAsync(AcquireRequest request, CancellationToken cancellationToken = default)
     {
         var ttl = ValidateAcquire(request);
+        var startedAt = time.GetTimestamp();
         if (_ledger.Stopped)
         {
             return Moved();
@@ -167,7 +174,7 @@ internal sealed partial class GlobalLimiterGrain(
             lease = waited.Lease;
         }
 
-        return await CommitGrantAsync(lease, request, cancellationToken);
+        return await CommitGrantAsync(lease, request, startedAt, cancellationToken);
     }
 
     public Task<bool> CancelAcquireAsync(string requestId)
@@ -262,7 +269,7 @@ internal sealed partial class GlobalLimiterGrain(
     }
 
     /// <summary>Makes a grant durable before it is returned; re-checks everything that may have changed meanwhile.</summary>
-    private async Task<AcquireResult> CommitGrantAsync(Lease lease, AcquireRequest request, CancellationToken cancellationToken)
+    private async Task<AcquireResult> CommitGrantAsync(Lease lease, AcquireRequest request, long startedAt, CancellationToken cancellationToken)
     {
         try
         {
@@ -298,6 +305,7 @@ internal sealed partial class GlobalLimiterGrain(
             cancellationToken.ThrowIfCancellationRequested();
         }
 
+        metrics.Granted(Name, time.GetElapsedTime(startedAt));
         return AcquireResult.Success(lease, Available);
     }
 
@@ -317,6 +325,10 @@ internal sealed partial class GlobalLimiterGrain(
         {
             LogLeasesExpired(Name, expired);
         }
+
+        // Counted here for every path that expires leases (acquire, status and sweep all call ExpireDue).
+        metrics.Expired(Name, _ledger.Expirations - _expirationsCounted);
+        _expirationsCounted = _ledger.Expirations;
 
         _ledger.Pump();
         ScheduleWake();
@@ -510,6 +522,7 @@ internal sealed partial class GlobalLimiterGrain(
         var reason = rateWait is null
             ? $"No permit of '{Name}' became free in time ({_ledger.InUse}/{_ledger.MaxConcurrency} in use, {_ledger.Waiting} waiting)."
             : $"The request budget of '{Name}' ({_ledger.Rate.Budget} per minute) is used up.";
+        metrics.TimedOut(Name);
         return AcquireResult.Fail(AcquireFailure.Timeout, reason, rateWait ?? _options.RetryAfterHint, Available);
     }
 
