@@ -129,7 +129,16 @@ internal sealed partial class ItemGrain(
                 var report = new ItemReport(outcome, counters.Retries, counters.RateLimitHits, counters.BreakerRejections, time.GetElapsedTime(started));
                 metrics.ItemFinished(work.Processor, report);
                 var batch = GrainFactory.GetGrain<IBatchGrain>(work.BatchId);
-                await pipelines.Reporting.ExecuteAsync(async _ => await OnActivation(() => batch.ReportOutcomeAsync(report)), CancellationToken.None);
+                if (_interrupted)
+                {
+                    // The activation is going away (silo stopping): one try, so the shutdown is not held up; a batch that
+                    // does not hear it probes the item, finds it idle and runs it again.
+                    await OnActivation(() => batch.ReportOutcomeAsync(report));
+                }
+                else
+                {
+                    await pipelines.Reporting.ExecuteAsync(async _ => await OnActivation(() => batch.ReportOutcomeAsync(report)), CancellationToken.None);
+                }
             }
         }
         catch (Exception ex)
