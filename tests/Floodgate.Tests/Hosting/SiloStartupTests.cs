@@ -48,33 +48,20 @@ public sealed class SiloStartupTests
         Assert.DoesNotContain(run.Stdout, l => l.Contains("   at ", StringComparison.Ordinal));
     }
 
-    [Fact]
-    public async Task Run_HttpPortInUse_ExitsTwoWithOneLineNamingThePort()
+    [Theory]
+    [InlineData("HTTP")]
+    [InlineData("gateway")]
+    public async Task Run_PortInUse_ExitsTwoWithOneLineNamingThePort(string which)
     {
         using var holder = new TcpListener(IPAddress.Loopback, 0);
         holder.Start();
         var taken = ((IPEndPoint)holder.LocalEndpoint).Port;
 
-        await using var run = await SiloRun.RunToExitAsync(FreeSiloArgs(httpPort: taken));
+        await using var run = await SiloRun.RunToExitAsync(which == "HTTP" ? FreeSiloArgs(httpPort: taken) : FreeSiloArgs(gatewayPort: taken));
 
         Assert.Equal(2, run.ExitCode);
         var line = Assert.Single(run.Stderr);
-        Assert.Contains($"HTTP port {taken}", line);
-        Assert.DoesNotContain(run.Stdout, l => l.Contains("   at ", StringComparison.Ordinal));
-    }
-
-    [Fact]
-    public async Task Run_GatewayPortInUse_ExitsTwoWithOneLineNamingThePort()
-    {
-        using var holder = new TcpListener(IPAddress.Loopback, 0);
-        holder.Start();
-        var taken = ((IPEndPoint)holder.LocalEndpoint).Port;
-
-        await using var run = await SiloRun.RunToExitAsync(FreeSiloArgs(gatewayPort: taken));
-
-        Assert.Equal(2, run.ExitCode);
-        var line = Assert.Single(run.Stderr);
-        Assert.Contains($"gateway port {taken}", line);
+        Assert.Contains($"{which} port {taken}", line);
         Assert.DoesNotContain(run.Stdout, l => l.Contains("   at ", StringComparison.Ordinal));
     }
 
