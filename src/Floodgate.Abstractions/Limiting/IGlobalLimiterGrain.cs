@@ -31,8 +31,8 @@ public interface IGlobalLimiterGrain : IGrainWithStringKey
     Task<bool> CancelAcquireAsync(string requestId);
 
     /// <summary>
-    /// Extends a lease by its TTL. Returns null when the lease is unknown or already expired — except during recovery
-    /// after an unclean loss, when a renewal naming its holder and weight re-adopts the lease.
+    /// Extends a lease by its TTL. Returns null when the lease is unknown or already expired, or held by another holder
+    /// than the one the request names. Throws <see cref="LimiterMovedException"/> from an activation that lost its claim.
     /// </summary>
     [Alias("Renew")]
     Task<Lease?> RenewAsync(RenewRequest request);
