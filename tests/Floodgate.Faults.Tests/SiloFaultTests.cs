@@ -37,6 +37,9 @@ public sealed class SiloFaultTests(ITestOutputHelper output)
 
     private static readonly TimeSpan LeaseHolderTtl = TimeSpan.FromSeconds(6);
 
+    // Time a replacement silo gets to join before the next fault (membership gossip and directory hand-off).
+    private static readonly TimeSpan SettleTime = TimeSpan.FromSeconds(3);
+
     [SkippableFact]
     public async Task BatchMidway_TwoKillsAndAStopOfItsHostsAndACrashedLeaseHolder_NoOverAdmissionNoFailedItemAndGrantsResume()
     {
@@ -72,7 +75,7 @@ public sealed class SiloFaultTests(ITestOutputHelper output)
         holder.Process.Kill9();
         var holderKilledAt = Timeline.Now;
         run.Log($"kill -9 lease holder (pid {holder.Process.Id}); its lease has a {LeaseHolderTtl.TotalSeconds} s TTL");
-        await run.Cluster.StartSiloAsync(ct);
+        await StartReplacementAsync(run, batchId, ct);
 
         // Fault 2: kill -9 again — the batch's host if the first kill missed it, else the limiter's new host.
         var batchHost = await run.Cluster.FindBatchHostAsync(batchId, ct);
@@ -83,7 +86,7 @@ public sealed class SiloFaultTests(ITestOutputHelper output)
         var second = await drill.KillAsync(target, hosts, StallBound, ct);
         RequireResumed(run, second);
         run.Expect(second.Stall <= KillStallGoal, $"grants resume within {KillStallGoal.TotalSeconds} s of kill -9 #2: {second.Describe()}");
-        await run.Cluster.StartSiloAsync(ct);
+        await StartReplacementAsync(run, batchId, ct);
 
         // Fault 3: SIGTERM the limiter's host (a deploy).
         target = await RequireLimiterHostAsync(run, ct);
@@ -147,6 +150,23 @@ public sealed class SiloFaultTests(ITestOutputHelper output)
     }
 
     /// <summary>Faults are meant to hit a running batch; say so when one did not (the scenario would prove less).</summary>
+    /// <summary>
+    /// Starts a silo in place of a killed one and lets the cluster settle (the new silo joined and the batch moves on)
+    /// before the next fault: each fault is measured on a running cluster, not on one still admitting a member.
+    /// </summary>
+    private static async Task StartReplacementAsync(FaultRun run, string batchId, CancellationToken ct)
+    {
+        await run.Cluster.StartSiloAsync(ct);
+        var before = (await run.GetBatchAsync(batchId, ct)).Done;
+        await Task.Delay(SettleTime, ct);
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        bound.CancelAfter(TimeSpan.FromSeconds(30));
+        while ((await run.GetBatchAsync(batchId, bound.Token)).Done < before + 10)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(200), bound.Token);
+        }
+    }
+
     private static async Task ExpectRunningAsync(FaultRun run, string batchId, string fault, CancellationToken ct)
     {
         var progress = await run.GetBatchAsync(batchId, ct);
