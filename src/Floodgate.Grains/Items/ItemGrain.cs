@@ -32,6 +32,7 @@ internal sealed partial class ItemGrain(
 {
     private ItemWork? _work;
     private CancellationTokenSource? _cancellation;
+    private readonly CancellationTokenSource _deactivating = new();
     private TaskScheduler _activationScheduler = TaskScheduler.Default;
     private Task? _run;
     private bool _interrupted;
@@ -84,6 +85,7 @@ internal sealed partial class ItemGrain(
         _interrupted = true;
         LogInterrupting(_work!.BatchId, _work.Position, reason.Description);
         _cancellation?.Cancel();
+        await _deactivating.CancelAsync();
         try
         {
             await run.WaitAsync(cancellationToken);
@@ -254,11 +256,12 @@ internal sealed partial class ItemGrain(
     {
         try
         {
+            // Retried through a failover, but not past this activation's end: a stopping silo must not wait on it.
             await pipelines.RunClusterCallAsync(async _ =>
             {
                 await breaker.ReportAsync(result, wasProbe);
                 return true;
-            }, CancellationToken.None);
+            }, _deactivating.Token);
         }
         catch (Exception ex)
         {
