@@ -53,27 +53,6 @@ public static class ClusterFaults
         }
     }
 
-    /// <summary>
-    /// Tries <paramref name="call"/> once; after a cluster fault it keeps retrying in the background (as
-    /// <see cref="RetryAsync"/>) so the caller — perhaps an activation that is going away — is not held up.
-    /// </summary>
-    public static async Task TryThenRetryInBackgroundAsync(Func<Task> call, TimeSpan limit, TimeProvider time)
-    {
-        ArgumentNullException.ThrowIfNull(call);
-        try
-        {
-            await call();
-        }
-        catch (Exception ex) when (IsTransient(ex))
-        {
-            _ = Task.Run(() => RetryAsync(call, limit, time));
-        }
-        catch (Exception)
-        {
-            // Not deliverable: what it would have undone ends by its TTL.
-        }
-    }
-
     private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(1);
 

@@ -67,9 +67,10 @@ public sealed class LimiterLease : IAsyncDisposable
     }
 
     /// <summary>
-    /// Releases the permits now. Through a failover (the limiter's silo died or is stopping) the release is retried in the
-    /// background until it lands, the lease would have expired anyway, or <see cref="ReleaseRetryLimit"/> passes; a lost
-    /// release would make the limiter's successor count the permits until the lease's TTL.
+    /// Releases the permits now. Through a failover (the limiter's silo died or is stopping) the release is retried until
+    /// it lands, the lease would have expired anyway, or <see cref="ReleaseRetryLimit"/> passes; a lost release would make
+    /// the limiter's successor count the permits until the lease's TTL. (A stopping silo waits for it: its items' releases
+    /// must reach the limiter's successor.)
     /// </summary>
     public async ValueTask DisposeAsync()
     {
@@ -91,7 +92,7 @@ public sealed class LimiterLease : IAsyncDisposable
 
         var left = Lease.ExpiresAt - _time.GetUtcNow();
         // Not deliverable within that: the lease then ends by its TTL.
-        await ClusterFaults.TryThenRetryInBackgroundAsync(() => _limiter.ReleaseAsync(Lease.LeaseId), left < ReleaseRetryLimit ? left : ReleaseRetryLimit, _time);
+        await ClusterFaults.RetryAsync(() => _limiter.ReleaseAsync(Lease.LeaseId), left < ReleaseRetryLimit ? left : ReleaseRetryLimit, _time);
     }
 
     private async Task RenewLoopAsync(CancellationToken cancellationToken)

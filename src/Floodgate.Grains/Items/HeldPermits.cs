@@ -93,7 +93,7 @@ internal sealed class HeldPermits : IAsyncDisposable
         {
             // Whatever was granted to this request and never reached us (cancelled, timed out, failed over) is released;
             // if the limiter stays unreachable, a grant that did happen ends by its TTL.
-            await ClusterFaults.TryThenRetryInBackgroundAsync(() => limiter.CancelAcquireAsync(requestId), LimiterLease.ReleaseRetryLimit, time);
+            await ClusterFaults.RetryAsync(() => limiter.CancelAcquireAsync(requestId), LimiterLease.ReleaseRetryLimit, time);
             throw;
         }
     }
