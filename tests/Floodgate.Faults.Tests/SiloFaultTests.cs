@@ -85,7 +85,12 @@ public sealed class SiloFaultTests(ITestOutputHelper output)
         await ExpectRunningAsync(run, batchId, "kill -9 #2", ct);
         var second = await drill.KillAsync(target, hosts, StallBound, ct);
         RequireResumed(run, second);
-        run.Expect(second.Stall <= KillStallGoal, $"grants resume within {KillStallGoal.TotalSeconds} s of kill -9 #2: {second.Describe()}");
+        // The goal is for the limiter's host. A kill that only takes the batch (and the items running there, whose permits
+        // stay counted until their calls can no longer be running) is held to the stall bound above.
+        if (hosts.Contains("limiter"))
+        {
+            run.Expect(second.Stall <= KillStallGoal, $"grants resume within {KillStallGoal.TotalSeconds} s of kill -9 #2: {second.Describe()}");
+        }
         await StartReplacementAsync(run, batchId, ct);
 
         // A SIGTERM after these crashes is not part of this scenario: after earlier kills a stopping silo sometimes hangs
