@@ -30,7 +30,6 @@ internal sealed class PermitLedger(string name, TimeProvider time)
     private readonly Dictionary<(AcquirePriority, string), Queue<Waiter>> _queues = [];
     private readonly Dictionary<AcquirePriority, LinkedList<string>> _rotations = ClassesHighFirst.ToDictionary(c => c, _ => new LinkedList<string>());
     private readonly RateWindow _rate = new(time);
-    private Func<Exception>? _stopped;
 
     public string Name { get; } = name;
 
@@ -62,7 +61,7 @@ internal sealed class PermitLedger(string name, TimeProvider time)
     public RateWindow Rate => _rate;
 
     /// <summary>True once this activation stopped granting for good (fenced by another activation, or handed over).</summary>
-    public bool Stopped => _stopped is not null;
+    public bool Stopped { get; private set; }
 
     /// <summary>When waiters are blocked only by the rate window, the moment to pump again; null otherwise.</summary>
     public DateTimeOffset? WakeAt => Waiting == 0 || Stopped || HeadWeight() is not { } weight ? null : _rate.NextFreeAt(weight);
@@ -257,7 +256,7 @@ internal sealed class PermitLedger(string name, TimeProvider time)
     /// </summary>
     public void StopGranting(Func<Exception> reason)
     {
-        _stopped ??= reason;
+        Stopped = true;
         FailWaiters(_ => true, _ => reason());
     }
 
