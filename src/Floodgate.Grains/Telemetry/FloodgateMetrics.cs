@@ -46,8 +46,11 @@ public sealed class FloodgateMetrics
     private static readonly Counter<long> BatchesStarted = Meter.CreateCounter<long>("floodgate.batches.started", "{batch}", "Batches submitted.");
     private static readonly Counter<long> BatchesFinished = Meter.CreateCounter<long>(
         "floodgate.batches.finished", "{batch}", "Batches whose every item has an outcome.");
-    private static readonly UpDownCounter<long> BatchesRunning = Meter.CreateUpDownCounter<long>(
-        "floodgate.batches.running", "{batch}", "Unfinished batches active in this process.");
+
+    // A gauge over a process-wide count rather than an up-down counter: a reader that starts listening late (a second
+    // host in the same process, an exporter added after start) would otherwise see only the changes since it began,
+    // and a batch started before then and finished after would make the figure drift below the truth.
+    private static int _batchesRunning;
 
     static FloodgateMetrics()
     {
@@ -60,6 +63,8 @@ public sealed class FloodgateMetrics
             "floodgate.limiter.waiting", () => ObserveLimiters(f => f.Waiting), "{request}", "Acquire requests waiting in the limiter's queue.");
         Meter.CreateObservableGauge(
             "floodgate.breaker.state", ObserveBreakers, null, "Circuit state: 0 closed, 1 open, 2 half-open.");
+        Meter.CreateObservableGauge(
+            "floodgate.batches.running", () => Volatile.Read(ref _batchesRunning), "{batch}", "Unfinished batches active in this process.");
     }
 
     /// <summary>
@@ -168,7 +173,7 @@ public sealed class FloodgateMetrics
     {
         private int _left;
 
-        public RunningBatch() => BatchesRunning.Add(1);
+        public RunningBatch() => Interlocked.Increment(ref _batchesRunning);
 
         /// <summary>Every item has its outcome, durably.</summary>
         public void Finish()
@@ -189,7 +194,7 @@ public sealed class FloodgateMetrics
                 return false;
             }
 
-            BatchesRunning.Add(-1);
+            Interlocked.Decrement(ref _batchesRunning);
             return true;
         }
     }
