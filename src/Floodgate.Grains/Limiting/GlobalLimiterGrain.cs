@@ -81,6 +81,10 @@ internal sealed partial class GlobalLimiterGrain(
         {
             LogTookOverUnclean(Name, _epoch, _ledger.LeaseCount, _ledger.InUse);
         }
+        else if (_ledger.LeaseCount > 0)
+        {
+            LogTookOver(Name, _epoch, _ledger.LeaseCount, _ledger.InUse);
+        }
 
         var sweep = _options.PersistInterval < _options.ConfirmInterval ? _options.PersistInterval : _options.ConfirmInterval;
         this.RegisterGrainTimer(SweepAsync, new GrainTimerCreationOptions { DueTime = sweep, Period = sweep, Interleave = true });
@@ -577,6 +581,9 @@ internal sealed partial class GlobalLimiterGrain(
 
     /// <summary>The limits as set by callers and administrators (written with the lease table).</summary>
     private sealed record LimitsState(int? MaxConcurrency, LimitSource Source, int? RequestsPerMinute, double? RateSafetyFactor);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Limiter {Limiter} (epoch {Epoch}) took over {Leases} lease(s) handed over by its predecessor: {Permits} permit(s) in use")]
+    private partial void LogTookOver(string limiter, long epoch, int leases, int permits);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Limiter {Limiter}: dropped {Waiters} waiter(s) and released {Grants} grant(s) whose callers did not come back")]
     private partial void LogAbandonedDropped(string limiter, int waiters, int grants);
