@@ -26,6 +26,13 @@ internal static class ApiProblems
     public static IResult Unavailable(string detail) =>
         Problem(StatusCodes.Status503ServiceUnavailable, "The cluster is unavailable.", [detail]);
 
+    /// <summary>The silo is stopping: new work goes to another silo (answered with <c>Retry-After</c>).</summary>
+    public static IResult Stopping(HttpResponse response)
+    {
+        SetRetryAfter(response, TimeSpan.FromSeconds(1));
+        return Problem(StatusCodes.Status503ServiceUnavailable, "This silo is stopping.", ["Send new batches and leases to another silo of the cluster."]);
+    }
+
     public static IResult Unexpected() =>
         Problem(StatusCodes.Status500InternalServerError, "Unexpected error.", ["The silo failed to handle the request; its log has the details (see traceId)."]);
 

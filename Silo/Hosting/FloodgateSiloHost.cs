@@ -1,5 +1,6 @@
 using System.Net;
 using Floodgate.Client.Hosting;
+using Floodgate.Grains.Draining;
 using Floodgate.Grains.Hosting;
 using Floodgate.Grains.Limiting;
 using Floodgate.Grains.Telemetry;
@@ -25,6 +26,9 @@ public static class FloodgateSiloHost
     /// then <paramref name="overrides"/> (used by the demo and tests). Throws <see cref="FloodgateValidationException"/>
     /// for invalid silo options before anything starts.
     /// </summary>
+    /// <summary>What the host allows for Orleans' own stop (deactivations, hand-overs) after the drain.</summary>
+    private static readonly TimeSpan ShutdownAfterDrain = TimeSpan.FromSeconds(30);
+
     public static WebApplication Build(string[] args, IDictionary<string, string?>? overrides = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
@@ -87,12 +91,18 @@ public static class FloodgateSiloHost
             orleans.AddFloodgate(builder.Configuration);
         });
 
+        // SIGTERM: let item runs finish (DrainTimeout), then leave Orleans time to deactivate and hand grains over.
+        // A single in-memory silo takes its batches down with it: nothing to finish for.
+        builder.Services.Configure<DrainOptions>(o => o.Timeout = silo.Clustering == ClusteringMode.Redis ? silo.DrainTimeout : TimeSpan.Zero);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = silo.DrainTimeout + ShutdownAfterDrain);
+
         builder.Services.AddFloodgateClient();
         builder.Services.AddFloodgateApi(builder.Configuration);
         builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
         AddFloodgateMetrics(builder);
 
         var app = builder.Build();
+        app.UseMiddleware<StoppingGate>();
         app.MapFloodgateHealth();
         app.MapFloodgateApi();
         app.MapPrometheusScrapingEndpoint(MetricsPath);

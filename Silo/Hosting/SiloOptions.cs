@@ -37,6 +37,15 @@ public sealed class SiloOptions
     /// <summary>Serve the Orleans dashboard at <c>/dashboard</c>.</summary>
     public bool Dashboard { get; set; } = true;
 
+    /// <summary>
+    /// On SIGTERM, how long the silo lets the item runs in progress on it finish before it deactivates them (they then
+    /// run again elsewhere). Limiters hand over at once whatever this is. Zero: do not wait.
+    /// </summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Longest <see cref="DrainTimeout"/> accepted.</summary>
+    public static readonly TimeSpan MaxDrainTimeout = TimeSpan.FromMinutes(10);
+
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
@@ -68,6 +77,11 @@ public sealed class SiloOptions
         if (AdvertisedIp is not null && !System.Net.IPAddress.TryParse(AdvertisedIp, out _))
         {
             errors.Add($"{SectionName}:AdvertisedIp must be an IP address, got '{AdvertisedIp}'.");
+        }
+
+        if (DrainTimeout < TimeSpan.Zero || DrainTimeout > MaxDrainTimeout)
+        {
+            errors.Add($"{SectionName}:DrainTimeout must be between 0 and {MaxDrainTimeout.TotalMinutes} minutes, got {DrainTimeout}.");
         }
 
         if (Names.Check("ClusterId", ClusterId) is { } clusterProblem)

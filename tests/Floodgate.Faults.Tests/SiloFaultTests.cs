@@ -96,8 +96,13 @@ public sealed class SiloFaultTests(ITestOutputHelper output)
         await ExpectRunningAsync(run, batchId, "SIGTERM", ct);
         var third = await drill.TerminateAsync(target, hosts, StallBound, ct);
         RequireResumed(run, third);
-        run.Expect(third.Stall <= StopStallGoal, $"grants resume within {StopStallGoal.TotalSeconds} s of SIGTERM: {third.Describe()}");
+        // Held to the kill goal here, not the 1 s SIGTERM goal: the crashes before left up to four of the five permits
+        // counted for their TTL + ConfirmInterval (their holders died; their calls may have been running), so the probe
+        // queues for the one or two left behind the batch's waiters. The SIGTERM goal is asserted on a cluster without
+        // earlier crashes (BatchMidway_SigtermOfTheLimitersHost_GrantsResumeAtOnceAndNoItemFails).
+        run.Expect(third.Stall <= KillStallGoal, $"grants resume within {KillStallGoal.TotalSeconds} s of SIGTERM after two crashes: {third.Describe()}");
         run.Expect(third.CleanExit, $"the SIGTERMed silo exits by itself within {FaultDrill.GracefulExitTimeout.TotalSeconds} s");
+        ExpectQuietExit(run, target, third.At);
         run.Log($"the batch's host was {(killedBatchHost ? string.Empty : "NOT ")}among the killed silos");
 
         await run.CheckOutcomeAsync(batchId, items, TimeSpan.FromSeconds(120), ct);
@@ -127,6 +132,7 @@ public sealed class SiloFaultTests(ITestOutputHelper output)
         RequireResumed(run, stop);
         run.Expect(stop.Stall <= StopStallGoal, $"grants resume within {StopStallGoal.TotalSeconds} s of SIGTERM: {stop.Describe()}");
         run.Expect(stop.CleanExit, $"the SIGTERMed silo exits by itself within {FaultDrill.GracefulExitTimeout.TotalSeconds} s");
+        ExpectQuietExit(run, target, stop.At);
 
         await run.CheckOutcomeAsync(batchId, items, TimeSpan.FromSeconds(90), ct);
         await run.CheckPermitsReturnAsync(Timeline.Now, ct);
@@ -166,6 +172,14 @@ public sealed class SiloFaultTests(ITestOutputHelper output)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(200), bound.Token);
         }
+    }
+
+    /// <summary>A drained stop: exit code 0 and not one error-level line in the stopped silo's log after the signal.</summary>
+    private static void ExpectQuietExit(FaultRun run, SiloProcess stopped, TimeSpan signalledAt)
+    {
+        run.Expect(stopped.Process.ExitCode == 0, $"{stopped.Name} exits with code 0 after SIGTERM (got {stopped.Process.ExitCode?.ToString() ?? "none"})");
+        var errors = stopped.Process.ErrorLines(signalledAt);
+        run.Expect(errors.Count == 0, $"{stopped.Name} logs no error after SIGTERM; it logged:\n    " + string.Join("\n    ", errors.Take(10)));
     }
 
     /// <summary>Faults are meant to hit a running batch; say so when one did not (the scenario would prove less).</summary>

@@ -1,4 +1,5 @@
 using Floodgate.Batches;
+using Floodgate.Grains.Draining;
 using Floodgate.Grains.Processors;
 using Floodgate.Grains.Telemetry;
 using Floodgate.Items;
@@ -341,7 +342,15 @@ internal sealed partial class BatchGrain(
         }
         catch (Exception ex)
         {
-            LogDispatchFailed(ex, BatchId, work.Position);
+            if (ex is SiloStoppingException)
+            {
+                LogStartRefused(BatchId, work.Position);
+            }
+            else
+            {
+                LogDispatchFailed(ex, BatchId, work.Position);
+            }
+
             if (_ledger?.DispatchIdOf(work.Position) is not { } dispatchId)
             {
                 return;
@@ -669,6 +678,9 @@ internal sealed partial class BatchGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: outcome for position {Position} arrived for an unknown batch")]
     private partial void LogUnknownReport(string batchId, int position);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Batch {BatchId}: item {Position} was not started (its silo is stopping); starting it again soon")]
+    private partial void LogStartRefused(string batchId, int position);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: item {Position} could not be started; asking it soon whether it runs")]
     private partial void LogDispatchFailed(Exception ex, string batchId, int position);

@@ -1,5 +1,6 @@
 using Floodgate.Grains.Batches;
 using Floodgate.Grains.Breakers;
+using Floodgate.Grains.Draining;
 using Floodgate.Grains.Items;
 using Floodgate.Grains.Limiting;
 using Floodgate.Grains.Processors;
@@ -49,6 +50,9 @@ public static class FloodgateSiloExtensions
         services.AddItemProcessor<OpenAiChatProcessor>();
         services.TryAddSingleton<ProcessorRegistry>();
         services.TryAddSingleton<ItemPipelines>();
+        services.TryAddSingleton<ItemRuns>();
+        services.AddOptions<DrainOptions>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloDrain>();
         return services;
     }
 

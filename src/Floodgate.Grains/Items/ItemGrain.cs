@@ -3,6 +3,7 @@ using Floodgate.Batches;
 using Floodgate.Breakers;
 using Floodgate.Grains.Batches;
 using Floodgate.Grains.Breakers;
+using Floodgate.Grains.Draining;
 using Floodgate.Grains.Processors;
 using Floodgate.Grains.Telemetry;
 using Floodgate.Items;
@@ -25,6 +26,7 @@ namespace Floodgate.Grains.Items;
 internal sealed partial class ItemGrain(
     ProcessorRegistry processors,
     ItemPipelines pipelines,
+    ItemRuns runs,
     IOptions<CircuitBreakerOptions> breakerOptions,
     TimeProvider time,
     FloodgateMetrics metrics,
@@ -47,6 +49,13 @@ internal sealed partial class ItemGrain(
         {
             // A repeated start (batch recovering after a loss) must not run the item twice at once in this activation.
             return Task.CompletedTask;
+        }
+
+        if (!runs.Accepting)
+        {
+            // This silo drains: the batch starts the item again, and with this activation gone it lands elsewhere.
+            DeactivateOnIdle();
+            throw new SiloStoppingException();
         }
 
         _work = work;
@@ -98,6 +107,8 @@ internal sealed partial class ItemGrain(
 
     private async Task RunAsync(ItemWork work, CancellationToken cancellationToken)
     {
+        // Counted until its outcome is reported, so a stopping silo can let it finish (SiloDrain).
+        using var run = runs.Start();
         var started = time.GetTimestamp();
         var counters = new AttemptCounters();
         ItemOutcome? outcome = null;

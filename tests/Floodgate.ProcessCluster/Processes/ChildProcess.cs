@@ -53,6 +53,37 @@ public sealed partial class ChildProcess : IAsyncDisposable
     /// <summary>When the harness saw the process exit (<see cref="Timeline"/> time), or null while it runs.</summary>
     public TimeSpan? ExitedAt { get; private set; }
 
+    /// <summary>The exit code, once the process has exited.</summary>
+    public int? ExitCode { get; private set; }
+
+    /// <summary>
+    /// Lines the process logged at error or critical level (console logger's <c>fail:</c> / <c>crit:</c>) at or after
+    /// <paramref name="since"/> (<see cref="Timeline"/> time, read from each line's <c>t=</c> stamp).
+    /// </summary>
+    public IReadOnlyList<string> ErrorLines(TimeSpan since)
+    {
+        lock (_logLock)
+        {
+            if (!_logClosed)
+            {
+                _log.Flush();
+            }
+        }
+
+        using var reader = new StreamReader(new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+        var lines = new List<string>();
+        while (reader.ReadLine() is { } line)
+        {
+            if ((line.Contains("out: fail:", StringComparison.Ordinal) || line.Contains("out: crit:", StringComparison.Ordinal))
+                && StampOf(line) is { } at && at >= since)
+            {
+                lines.Add(line);
+            }
+        }
+
+        return lines;
+    }
+
     /// <summary>
     /// Starts <paramref name="fileName"/> with <paramref name="arguments"/> (each passed as one argument) and extra
     /// environment variables; output goes to <paramref name="logPath"/>.
@@ -162,6 +193,16 @@ public sealed partial class ChildProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>The <c>t=</c> stamp of a log line (<c>[06:23:22.812 t=17.239] …</c>).</summary>
+    private static TimeSpan? StampOf(string line)
+    {
+        var start = line.IndexOf(" t=", StringComparison.Ordinal);
+        var end = start < 0 ? -1 : line.IndexOf(']', start);
+        return end > start && double.TryParse(line.AsSpan(start + 3, end - start - 3), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+            ? TimeSpan.FromSeconds(seconds)
+            : null;
+    }
+
     /// <summary>Writes a harness note into this process's log (so a log shows when faults were injected).</summary>
     public void Note(string text)
     {
@@ -239,6 +280,7 @@ public sealed partial class ChildProcess : IAsyncDisposable
         ExitedAt = Timeline.Now;
         try
         {
+            ExitCode = _process.ExitCode;
             Note($"harness: exited with code {_process.ExitCode}");
         }
         catch (InvalidOperationException)
