@@ -1,5 +1,6 @@
 using System.Net;
 using Floodgate.Client.Hosting;
+using Floodgate.Gateway.Hosting;
 using Floodgate.Grains.Hosting;
 using Floodgate.Grains.Limiting;
 using Floodgate.Grains.Telemetry;
@@ -89,12 +90,14 @@ public static class FloodgateSiloHost
 
         builder.Services.AddFloodgateClient();
         builder.Services.AddFloodgateApi(builder.Configuration);
+        builder.Services.AddFloodgateGateway(builder.Configuration);
         builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
         AddFloodgateMetrics(builder);
 
         var app = builder.Build();
         app.MapFloodgateHealth();
         app.MapFloodgateApi();
+        app.MapFloodgateGateway();
         app.MapPrometheusScrapingEndpoint(MetricsPath);
         if (silo.Dashboard)
         {

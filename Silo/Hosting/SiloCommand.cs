@@ -1,3 +1,4 @@
+using Floodgate.Gateway;
 using Floodgate.Grains.Batches;
 using Floodgate.Grains.Breakers;
 using Floodgate.Grains.Items;
@@ -34,6 +35,7 @@ public static class SiloCommand
         [ItemProcessingOptions.SectionName] = typeof(ItemProcessingOptions),
         [BatchOptions.SectionName] = typeof(BatchOptions),
         [OpenAiChatOptions.SectionName] = typeof(OpenAiChatOptions),
+        [GatewayOptions.SectionName] = typeof(GatewayOptions),
     };
 
     /// <summary>

@@ -1,0 +1,97 @@
+using Floodgate.Client.Hosting;
+using Floodgate.Gateway.Admission;
+using Floodgate.Gateway.Authentication;
+using Floodgate.Gateway.Forwarding;
+using Floodgate.Grains.Limiting;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Floodgate.Gateway.Hosting;
+
+/// <summary>Registers and maps the OpenAI-compatible gateway on a silo's web host.</summary>
+public static class GatewayHostingExtensions
+{
+    /// <summary>
+    /// The gateway's services: options (section <c>Floodgate:Gateway</c>, validated at start), the YARP forwarder, the
+    /// virtual-key authentication scheme and its policy, and the limits each upstream and tenant gives its limiter.
+    /// </summary>
+    public static IServiceCollection AddFloodgateGateway(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<GatewayOptions>().Bind(configuration.GetSection(GatewayOptions.SectionName)).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>());
+        services.AddFloodgateClient();
+        services.AddHttpForwarder();
+        services.TryAddSingleton<UpstreamForwarder>();
+        services.TryAddSingleton<GatewayKeyRing>();
+        services.TryAddSingleton<GatewayProxy>();
+        services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, GatewayKeyAuthenticationHandler>(GatewayKeyDefaults.Scheme, null);
+        services.AddAuthorizationBuilder().AddPolicy(GatewayKeyDefaults.Policy, policy => policy
+            .AddAuthenticationSchemes(GatewayKeyDefaults.Scheme)
+            .RequireAuthenticatedUser());
+
+        // Upstream accounts and tenants configure their limiters through the silo's limiter configuration, so every silo
+        // (each reads the same settings) gives a limiter the same limits. Explicit Floodgate:Limiters entries win.
+        services.AddOptions<LimiterOptions>().PostConfigure<IOptions<GatewayOptions>>((limiters, gateway) => ConfigureLimiters(limiters, gateway.Value));
+        return services;
+    }
+
+    /// <summary>
+    /// Maps <c>POST /v1/chat/completions</c>, <c>/v1/completions</c>, <c>/v1/embeddings</c> and <c>GET /v1/models</c>,
+    /// for the default upstream (or the one in the <c>X-Floodgate-Upstream</c> header) and under
+    /// <c>/upstreams/{name}/v1/…</c> for a named one; all behind the gateway key scheme.
+    /// </summary>
+    public static IEndpointRouteBuilder MapFloodgateGateway(this IEndpointRouteBuilder app)
+    {
+        foreach (var prefix in new[] { string.Empty, GatewayConstants.UpstreamRoutePrefix })
+        {
+            var v1 = app.MapGroup(prefix + "/v1").RequireAuthorization(GatewayKeyDefaults.Policy).WithGroupName("gateway");
+            v1.MapPost("/chat/completions", Handle(OpenAiEndpoint.ChatCompletions));
+            v1.MapPost("/completions", Handle(OpenAiEndpoint.Completions));
+            v1.MapPost("/embeddings", Handle(OpenAiEndpoint.Embeddings));
+            v1.MapGet("/models", Handle(OpenAiEndpoint.Models));
+        }
+
+        return app;
+    }
+
+    private static RequestDelegate Handle(OpenAiEndpoint endpoint) =>
+        context => context.RequestServices.GetRequiredService<GatewayProxy>().HandleAsync(context, endpoint);
+
+    internal static void ConfigureLimiters(LimiterOptions limiters, GatewayOptions gateway)
+    {
+        foreach (var (name, upstream) in gateway.Upstreams)
+        {
+            var limiter = upstream.Limiter ?? GatewayConstants.DefaultLimiter(name);
+            if (upstream.MaxConcurrency is { } max)
+            {
+                limiters.Limits.TryAdd(limiter, max);
+            }
+
+            if (upstream.RequestsPerMinute is { } rpm)
+            {
+                limiters.RequestsPerMinute.TryAdd(limiter, rpm);
+            }
+
+            if (upstream.TokensPerMinute is { } tpm)
+            {
+                limiters.TokensPerMinute.TryAdd(limiter, tpm);
+            }
+        }
+
+        foreach (var key in gateway.Keys.Where(k => k.Tenant is not null && (k.MaxConcurrency is not null || k.RequestsPerMinute is not null)))
+        {
+            var limiter = GatewayConstants.TenantLimiter(key.Tenant!);
+            limiters.Limits.TryAdd(limiter, key.MaxConcurrency ?? FloodgateDefaults.MaxConcurrencyLimit);
+            if (key.RequestsPerMinute is { } rpm)
+            {
+                limiters.RequestsPerMinute.TryAdd(limiter, rpm);
+            }
+        }
+    }
+}
