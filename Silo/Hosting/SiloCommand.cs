@@ -1,4 +1,3 @@
-using Floodgate.Gateway;
 using Floodgate.Grains.Batches;
 using Floodgate.Grains.Breakers;
 using Floodgate.Grains.Items;
@@ -9,6 +8,7 @@ using Floodgate.Validation;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using ModelGatewayOptions = Floodgate.Gateway.GatewayOptions;
 
 namespace Floodgate.Silo.Hosting;
 
@@ -35,7 +35,7 @@ public static class SiloCommand
         [ItemProcessingOptions.SectionName] = typeof(ItemProcessingOptions),
         [BatchOptions.SectionName] = typeof(BatchOptions),
         [OpenAiChatOptions.SectionName] = typeof(OpenAiChatOptions),
-        [GatewayOptions.SectionName] = typeof(GatewayOptions),
+        [ModelGatewayOptions.SectionName] = typeof(ModelGatewayOptions),
     };
 
     /// <summary>
