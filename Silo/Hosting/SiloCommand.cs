@@ -86,6 +86,12 @@ public static class SiloCommand
         {
             return await FailAsync(error, $"error: invalid configuration: {string.Join(" ", ex.Failures)}");
         }
+        catch (AggregateException ex) when (ex.Flatten().InnerExceptions.All(e => e is OptionsValidationException))
+        {
+            // Several options types failed (one failure can surface through every validator that reads those options).
+            var failures = ex.Flatten().InnerExceptions.Cast<OptionsValidationException>().SelectMany(e => e.Failures).Distinct();
+            return await FailAsync(error, $"error: invalid configuration: {string.Join(" ", failures)}");
+        }
         catch (IOException ex) when (ex.InnerException is AddressInUseException)
         {
             // Kestrel, when a port was taken between the check above and the bind; its message names the address.

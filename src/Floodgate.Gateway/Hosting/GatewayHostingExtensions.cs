@@ -37,7 +37,9 @@ public static class GatewayHostingExtensions
 
         // Upstream accounts and tenants configure their limiters through the silo's limiter configuration, so every silo
         // (each reads the same settings) gives a limiter the same limits. Explicit Floodgate:Limiters entries win.
-        services.AddOptions<LimiterOptions>().PostConfigure<IOptions<GatewayOptions>>((limiters, gateway) => ConfigureLimiters(limiters, gateway.Value));
+        // Read from configuration, not from the validated options: a bad gateway setting is reported once, by its own
+        // validator, rather than again through every options type that depends on it.
+        services.AddOptions<LimiterOptions>().PostConfigure(limiters => ConfigureLimiters(limiters, Unvalidated(configuration)));
         return services;
     }
 
@@ -63,32 +65,54 @@ public static class GatewayHostingExtensions
     private static RequestDelegate Handle(OpenAiEndpoint endpoint) =>
         context => context.RequestServices.GetRequiredService<GatewayProxy>().HandleAsync(context, endpoint);
 
+    private static GatewayOptions Unvalidated(IConfiguration configuration)
+    {
+        try
+        {
+            return configuration.GetSection(GatewayOptions.SectionName).Get<GatewayOptions>() ?? new GatewayOptions();
+        }
+        catch (InvalidOperationException)
+        {
+            return new GatewayOptions(); // A value that does not convert: the start-up check names it.
+        }
+    }
+
+    /// <summary>Copies the limits of upstreams and tenants into the limiter configuration; values out of range are left to the gateway's validator.</summary>
     internal static void ConfigureLimiters(LimiterOptions limiters, GatewayOptions gateway)
     {
         foreach (var (name, upstream) in gateway.Upstreams)
         {
             var limiter = upstream.Limiter ?? GatewayConstants.DefaultLimiter(name);
-            if (upstream.MaxConcurrency is { } max)
+            if (upstream is null || !GatewayOptionsValidator.IsUpstreamName(name) || (upstream.Limiter is { } named && Validation.Names.Check("Limiter", named) is not null))
+            {
+                continue;
+            }
+
+            if (upstream.MaxConcurrency is { } max and > 0 and <= FloodgateDefaults.MaxConcurrencyLimit)
             {
                 limiters.Limits.TryAdd(limiter, max);
             }
 
-            if (upstream.RequestsPerMinute is { } rpm)
+            if (upstream.RequestsPerMinute is { } rpm and > 0 and <= Limiting.LimiterLimitsValidator.MaxRequestsPerMinute)
             {
                 limiters.RequestsPerMinute.TryAdd(limiter, rpm);
             }
 
-            if (upstream.TokensPerMinute is { } tpm)
+            if (upstream.TokensPerMinute is { } tpm and > 0 and <= Limiting.LimiterLimitsValidator.MaxTokensPerMinute)
             {
                 limiters.TokensPerMinute.TryAdd(limiter, tpm);
             }
         }
 
-        foreach (var key in gateway.Keys.Where(k => k.Tenant is not null && (k.MaxConcurrency is not null || k.RequestsPerMinute is not null)))
+        foreach (var key in gateway.Keys.Where(k => k is not null && Validation.Names.Check("Tenant", k.Tenant) is null && (k.MaxConcurrency is not null || k.RequestsPerMinute is not null)))
         {
             var limiter = GatewayConstants.TenantLimiter(key.Tenant!);
-            limiters.Limits.TryAdd(limiter, key.MaxConcurrency ?? FloodgateDefaults.MaxConcurrencyLimit);
-            if (key.RequestsPerMinute is { } rpm)
+            if (key.MaxConcurrency is not { } keyMax || keyMax is > 0 and <= FloodgateDefaults.MaxConcurrencyLimit)
+            {
+                limiters.Limits.TryAdd(limiter, key.MaxConcurrency ?? FloodgateDefaults.MaxConcurrencyLimit);
+            }
+
+            if (key.RequestsPerMinute is { } rpm and > 0 and <= Limiting.LimiterLimitsValidator.MaxRequestsPerMinute)
             {
                 limiters.RequestsPerMinute.TryAdd(limiter, rpm);
             }
