@@ -44,7 +44,7 @@ internal sealed class UpstreamBackoff(TimeProvider time)
         if (outcome == UsageOutcome.UpstreamRateLimited)
         {
             _successes = 0;
-            if (grantedAt is null || grantedAt >= _decreasedAt)
+            if (grantedAt is null || grantedAt > _decreasedAt)
             {
                 // Halve what was really in flight: with a high limit and few calls, halving the limit would change nothing.
                 var current = Math.Min(Effective(configured), Math.Max(1, inUse));

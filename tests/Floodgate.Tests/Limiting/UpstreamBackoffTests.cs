@@ -30,6 +30,7 @@ public sealed class UpstreamBackoffTests
         var lease = ledger.TryAcquire("t", 1, Ttl)!;
 
         ledger.ReportUsage(RateLimited(lease, TimeSpan.FromSeconds(5)));
+        ledger.Release(lease.LeaseId);
         var waiter = ledger.Enqueue("t", 1, Ttl);
 
         Assert.Null(ledger.TryAcquire("other", 1, Ttl));
