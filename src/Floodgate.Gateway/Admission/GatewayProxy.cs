@@ -103,9 +103,17 @@ internal sealed partial class GatewayProxy(
         await using (leases)
         {
             var (outcome, tokens) = await ForwardAsync(context, transformer, leases);
-            var answer = transformer.Answered is { } answered ? RateLimitHeaders.Read(answered, time.GetUtcNow()) : null;
+            if (transformer.Answered is not { } answered)
+            {
+                // No answer (unreachable upstream, client gone before it answered): nothing to settle or learn from;
+                // the estimate stays charged.
+                metrics.GatewayRequest(upstream, tenant.Name, "failed", null);
+                return;
+            }
+
+            var signal = RateLimitHeaders.Read(answered, time.GetUtcNow());
             await Task.WhenAll(upstreamLimiters.Select(limiter => leases.LeaseOf(limiter) is { } lease
-                ? ReportQuietlyAsync([limiter], new UsageReport(tenant.Name, lease.Lease.LeaseId, outcome, tokens, answer))
+                ? ReportQuietlyAsync([limiter], new UsageReport(tenant.Name, lease.Lease.LeaseId, outcome, tokens, signal))
                 : Task.CompletedTask));
             metrics.GatewayRequest(upstream, tenant.Name, outcome == UsageOutcome.UpstreamRateLimited ? "upstream_rate_limited" : "completed", tokens);
         }

@@ -52,7 +52,7 @@ public static class GatewayHostingExtensions
     {
         foreach (var prefix in new[] { string.Empty, GatewayConstants.UpstreamRoutePrefix })
         {
-            var v1 = app.MapGroup(prefix + "/v1").RequireAuthorization(GatewayKeyDefaults.Policy).WithGroupName("gateway");
+            var v1 = app.MapGroup(prefix + "/v1").RequireAuthorization(GatewayKeyDefaults.Policy);
             v1.MapPost("/chat/completions", Handle(OpenAiEndpoint.ChatCompletions));
             v1.MapPost("/completions", Handle(OpenAiEndpoint.Completions));
             v1.MapPost("/embeddings", Handle(OpenAiEndpoint.Embeddings));

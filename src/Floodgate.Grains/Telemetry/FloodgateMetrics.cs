@@ -48,7 +48,7 @@ public sealed class FloodgateMetrics
         "floodgate.batches.finished", "{batch}", "Batches whose every item has an outcome.");
 
     private static readonly Counter<long> GatewayRequests = Meter.CreateCounter<long>(
-        "floodgate.gateway.requests", "{request}", "Gateway requests by upstream, tenant and outcome (completed, upstream_rate_limited, rejected).");
+        "floodgate.gateway.requests", "{request}", "Gateway requests by upstream, tenant and outcome (completed, upstream_rate_limited, rejected, failed).");
     private static readonly Counter<long> GatewayTokens = Meter.CreateCounter<long>(
         "floodgate.gateway.tokens", "{token}", "Model tokens the upstream reported for gateway requests, by upstream and tenant.");
     private static readonly Histogram<double> GatewayQueueWait = Meter.CreateHistogram(
@@ -126,7 +126,7 @@ public sealed class FloodgateMetrics
 
     /// <summary>
     /// Counts one gateway request of <paramref name="tenant"/> to <paramref name="upstream"/>: its outcome
-    /// (<c>completed</c>, <c>upstream_rate_limited</c>, <c>rejected</c>) and the tokens the upstream reported.
+    /// (<c>completed</c>, <c>upstream_rate_limited</c>, <c>rejected</c>, <c>failed</c>: no answer) and the tokens the upstream reported.
     /// Tenants are configured names, never keys.
     /// </summary>
     public void GatewayRequest(string upstream, string tenant, string outcome, int? tokens)
