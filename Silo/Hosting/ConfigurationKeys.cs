@@ -63,15 +63,21 @@ public static class ConfigurationKeys
                 continue;
             }
 
-            CheckValue(child, property.PropertyType, problems);
+            CheckValue(child, property.PropertyType, problems, inCollection: false);
         }
     }
 
-    private static void CheckValue(IConfigurationSection section, Type type, List<string> problems)
+    private static void CheckValue(IConfigurationSection section, Type type, List<string> problems, bool inCollection)
     {
         type = Nullable.GetUnderlyingType(type) ?? type;
         if (IsScalar(type))
         {
+            // The binder drops an entry of a dictionary or list whose value does not convert, silently; elsewhere it throws.
+            if (inCollection && section.Value is { Length: > 0 } raw && type != typeof(string) && type != typeof(object) && !Converts(raw, type))
+            {
+                problems.Add($"error: invalid configuration: the value of '{section.Path}' is not a valid {FriendlyName(type)}");
+            }
+
             // A scalar has no children: Items:AttemptTimeout:Seconds is a mistake, not a nested setting.
             foreach (var child in section.GetChildren())
             {
@@ -86,13 +92,38 @@ public static class ConfigurationKeys
             // Dictionary keys and list indexes are data, not setting names; only their values have a shape.
             foreach (var child in section.GetChildren())
             {
-                CheckValue(child, element, problems);
+                CheckValue(child, element, problems, inCollection: true);
             }
 
             return;
         }
 
+        if (inCollection)
+        {
+            // An object inside a dictionary or list: its properties are dropped the same way when they do not convert.
+            var properties = BindableProperties(type);
+            foreach (var child in section.GetChildren())
+            {
+                if (properties.FirstOrDefault(p => string.Equals(p.Name, child.Key, StringComparison.OrdinalIgnoreCase)) is { } property && IsScalar(property.PropertyType))
+                {
+                    CheckValue(child, property.PropertyType, problems, inCollection: true);
+                }
+            }
+        }
+
         CheckObject(section, type, problems);
+    }
+
+    private static bool Converts(string raw, Type type)
+    {
+        try
+        {
+            return TypeDescriptor.GetConverter(type).ConvertFromInvariantString(raw) is not null;
+        }
+        catch (Exception)
+        {
+            return false; // Converters throw FormatException, ArgumentException or OverflowException, depending on the type.
+        }
     }
 
     /// <summary>Public instance properties the binder writes: settable ones, and read-only collections it fills in place.</summary>

@@ -1,5 +1,6 @@
 using System.Net;
 using Floodgate.Client.Hosting;
+using Floodgate.Gateway.Hosting;
 using Floodgate.Grains.Draining;
 using Floodgate.Grains.Hosting;
 using Floodgate.Grains.Limiting;
@@ -98,6 +99,7 @@ public static class FloodgateSiloHost
 
         builder.Services.AddFloodgateClient();
         builder.Services.AddFloodgateApi(builder.Configuration);
+        builder.Services.AddFloodgateGateway(builder.Configuration);
         builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
         AddFloodgateMetrics(builder);
 
@@ -105,6 +107,7 @@ public static class FloodgateSiloHost
         app.UseMiddleware<StoppingGate>();
         app.MapFloodgateHealth();
         app.MapFloodgateApi();
+        app.MapFloodgateGateway();
         app.MapPrometheusScrapingEndpoint(MetricsPath);
         if (silo.Dashboard)
         {

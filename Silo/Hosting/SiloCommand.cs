@@ -8,6 +8,7 @@ using Floodgate.Validation;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using ModelGatewayOptions = Floodgate.Gateway.GatewayOptions;
 
 namespace Floodgate.Silo.Hosting;
 
@@ -34,6 +35,7 @@ public static class SiloCommand
         [ItemProcessingOptions.SectionName] = typeof(ItemProcessingOptions),
         [BatchOptions.SectionName] = typeof(BatchOptions),
         [OpenAiChatOptions.SectionName] = typeof(OpenAiChatOptions),
+        [ModelGatewayOptions.SectionName] = typeof(ModelGatewayOptions),
     };
 
     /// <summary>
@@ -83,6 +85,12 @@ public static class SiloCommand
         catch (OptionsValidationException ex)
         {
             return await FailAsync(error, $"error: invalid configuration: {string.Join(" ", ex.Failures)}");
+        }
+        catch (AggregateException ex) when (ex.Flatten().InnerExceptions.All(e => e is OptionsValidationException))
+        {
+            // Several options types failed (one failure can surface through every validator that reads those options).
+            var failures = ex.Flatten().InnerExceptions.Cast<OptionsValidationException>().SelectMany(e => e.Failures).Distinct();
+            return await FailAsync(error, $"error: invalid configuration: {string.Join(" ", failures)}");
         }
         catch (IOException ex) when (ex.InnerException is AddressInUseException)
         {

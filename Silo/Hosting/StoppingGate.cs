@@ -20,7 +20,10 @@ internal sealed class StoppingGate(RequestDelegate next, IHostApplicationLifetim
         await next(context);
     }
 
-    /// <summary><c>POST /api/batches</c> (a submit) and <c>POST /api/limiters/{name}/leases</c> (an acquire).</summary>
+    /// <summary>
+    /// <c>POST /api/batches</c> (a submit), <c>POST /api/limiters/{name}/leases</c> (an acquire) and gateway requests
+    /// (<c>POST /v1/…</c>, <c>POST /upstreams/{name}/v1/…</c>: each takes a permit). OpenAI clients retry a 503 by themselves.
+    /// </summary>
     internal static bool IsNewWork(HttpRequest request)
     {
         if (!HttpMethods.IsPost(request.Method))
@@ -29,6 +32,6 @@ internal sealed class StoppingGate(RequestDelegate next, IHostApplicationLifetim
         }
 
         var segments = (request.Path.Value ?? string.Empty).Trim('/').Split('/');
-        return segments is ["api", "batches"] or ["api", "limiters", _, "leases"];
+        return segments is ["api", "batches"] or ["api", "limiters", _, "leases"] or ["v1", ..] or ["upstreams", _, "v1", ..];
     }
 }

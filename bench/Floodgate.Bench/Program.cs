@@ -23,6 +23,14 @@ if (args is ["failover", ..])
     return;
 }
 
+//   dotnet run -c Release --project bench/Floodgate.Bench -- gateway [--requests 2000] [--write bench/BENCHMARKS.md]
+// The gateway scenario measures the latency the OpenAI-compatible gateway adds (see Gateway/GatewayOverheadBenchmark.cs).
+if (args is ["gateway", ..])
+{
+    Environment.ExitCode = await Floodgate.Bench.Gateway.GatewayOverheadBenchmark.RunAsync(args[1..]);
+    return;
+}
+
 var writeTo = args.SkipWhile(a => a != "--write").Skip(1).FirstOrDefault();
 var rows = new List<(string Name, string Result, string Baseline, string Ratio)>();
 

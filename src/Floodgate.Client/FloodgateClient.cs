@@ -77,6 +77,27 @@ public sealed class FloodgateClient : IFloodgateClient
     }
 
     /// <inheritdoc />
+    public Task<LimiterLeaseSet> AcquireAllAsync(LeaseSetRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var errors = request.Validate();
+        if (errors.Count > 0)
+        {
+            throw new FloodgateValidationException(errors);
+        }
+
+        return LimiterLeaseSet.AcquireAsync(
+            _grains, _acquire, request, request.Holder ?? _options.ClientId, request.LeaseTtl ?? _options.LeaseTtl, _time, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task ReportUsageAsync(string limiter, UsageReport report, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        return Limiter(limiter).ReportUsageAsync(report).WaitAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
     public Task<AcquireResult> TryAcquireLeaseAsync(string limiter, AcquireRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);

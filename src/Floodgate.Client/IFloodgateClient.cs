@@ -30,6 +30,20 @@ public interface IFloodgateClient
     Task<LimiterLease> AcquireAsync(string limiter, int weight = 1, TimeSpan? waitTimeout = null, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Waits up to <see cref="LeaseSetRequest.WaitTimeout"/> for one permit of every limiter of <paramref name="request"/>
+    /// (nested admission: a tenant's cap, the account, a model) and keeps them alive until the set is disposed. Throws
+    /// <see cref="LeaseUnavailableException"/> naming the limiter that granted nothing in time; nothing stays held then.
+    /// </summary>
+    Task<LimiterLeaseSet> AcquireAllAsync(LeaseSetRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Reports how an upstream call admitted by <paramref name="limiter"/> went: its real token usage (settling the
+    /// estimate charged at the grant), the upstream's rate-limit signals (the cluster backs off as one), and the holder's
+    /// usage tally. Report before disposing the lease.
+    /// </summary>
+    Task ReportUsageAsync(string limiter, UsageReport report, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// One acquire without background renewal (for callers that manage the lease themselves, like the HTTP API):
     /// a lease, or a failure with a retry hint. Rides through a limiter moving between silos with the request's id (one
     /// is assigned when it has none); undone by that id if the caller gives up.

@@ -47,6 +47,10 @@ internal static class SimulatorApp
         ChatCompletionsEndpoint chat = app.Services.GetRequiredService<ChatCompletionsEndpoint>();
 
         app.MapPost("/v1/chat/completions", (RequestDelegate)chat.HandleAsync);
+        app.MapPost("/v1/completions", (RequestDelegate)chat.HandleCompletionsAsync);
+        app.MapPost("/v1/embeddings", (RequestDelegate)chat.HandleEmbeddingsAsync);
+        app.MapGet("/v1/models", (RequestDelegate)chat.HandleModelsAsync);
+        app.MapGet("/stats/tokens", () => Results.Json(state.GetTokenStats(), JsonSerializerOptions.Web));
         app.MapGet("/stats", () => Results.Json(state.GetStats(), JsonSerializerOptions.Web));
         app.MapPost("/stats/reset", () =>
         {

@@ -23,6 +23,16 @@ public sealed class SimulatorOptions
     /// </summary>
     public int RequestsPerMinute { get; set; }
 
+    /// <summary>
+    /// Maximum number of model tokens (prompt + completion) of accepted requests in any sliding 60-second window;
+    /// <c>0</c> means unlimited. A request whose tokens would exceed it is answered with <c>429</c>, <c>Retry-After</c> and
+    /// <c>x-ratelimit-remaining-tokens: 0</c> / <c>x-ratelimit-reset-tokens</c>, as OpenAI does.
+    /// </summary>
+    public int TokensPerMinute { get; set; }
+
+    /// <summary>Pause, in milliseconds, between two chunks of a streamed (<c>stream: true</c>) answer.</summary>
+    public int StreamChunkDelayMs { get; set; }
+
     /// <summary>Simulated processing time, in milliseconds, of an accepted request.</summary>
     public int LatencyMs { get; set; } = 200;
 
@@ -51,6 +61,8 @@ public sealed class SimulatorOptions
         var errors = new List<string>();
         RequireNonNegative(errors, nameof(MaxConcurrency), MaxConcurrency, " (0 = unlimited)");
         RequireNonNegative(errors, nameof(RequestsPerMinute), RequestsPerMinute, " (0 = unlimited)");
+        RequireNonNegative(errors, nameof(TokensPerMinute), TokensPerMinute, " (0 = unlimited)");
+        RequireNonNegative(errors, nameof(StreamChunkDelayMs), StreamChunkDelayMs, string.Empty);
         RequireNonNegative(errors, nameof(LatencyMs), LatencyMs, string.Empty);
         RequireNonNegative(errors, nameof(LatencyJitterMs), LatencyJitterMs, string.Empty);
         RequireNonNegative(errors, nameof(RetryAfterSeconds), RetryAfterSeconds, string.Empty);

@@ -118,6 +118,9 @@ public sealed class SimulatorServer : IAsyncDisposable
     /// <summary>The most chat requests naming <paramref name="model"/> that were handled at the same moment since the last reset.</summary>
     public int MaxConcurrentFor(string model) => _state.MaxConcurrentFor(model);
 
+    /// <summary>Tokens of accepted requests; see <see cref="SimulatorTokenStats"/>.</summary>
+    public SimulatorTokenStats GetTokenStats() => _state.GetTokenStats();
+
     /// <summary>A snapshot of the counters; see <see cref="SimulatorStats"/>.</summary>
     public SimulatorStats GetStats() => _state.GetStats();
 

@@ -11,6 +11,11 @@ internal sealed class SimulatorState
     internal static readonly TimeSpan RateWindow = TimeSpan.FromMinutes(1);
 
     private readonly Queue<DateTimeOffset> _acceptedTimes = new();
+    private readonly Queue<(DateTimeOffset At, int Tokens)> _tokenTimes = new();
+    private readonly Lock _tokenLock = new();
+    private long _tokensInWindow;
+    private long _tokensUsed;
+    private long _maxTokensInWindow;
     private readonly Lock _windowLock = new();
     private readonly Random _random;
     private readonly Lock _randomLock = new();
@@ -109,6 +114,48 @@ internal sealed class SimulatorState
         }
     }
 
+    /// <summary>
+    /// Takes <paramref name="tokens"/> of the sliding tokens-per-minute window if they fit (always without a limit), and
+    /// records the most tokens any 60-second window held.
+    /// </summary>
+    /// <param name="tokens">The request's prompt and completion tokens.</param>
+    /// <param name="resetIn">When the window is full: time until its oldest request leaves it.</param>
+    /// <returns><see langword="false"/> when the request must be rejected.</returns>
+    public bool TryAcquireTokens(int tokens, out TimeSpan resetIn)
+    {
+        resetIn = TimeSpan.Zero;
+        int limit = Options.TokensPerMinute;
+        DateTimeOffset now = TimeProvider.GetUtcNow();
+        lock (_tokenLock)
+        {
+            while (_tokenTimes.Count > 0 && now - _tokenTimes.Peek().At >= RateWindow)
+            {
+                _tokensInWindow -= _tokenTimes.Dequeue().Tokens;
+            }
+
+            if (limit > 0 && _tokensInWindow + tokens > limit)
+            {
+                resetIn = _tokenTimes.Count > 0 ? _tokenTimes.Peek().At + RateWindow - now : RateWindow;
+                return false;
+            }
+
+            _tokenTimes.Enqueue((now, tokens));
+            _tokensInWindow += tokens;
+            _tokensUsed += tokens;
+            _maxTokensInWindow = Math.Max(_maxTokensInWindow, _tokensInWindow);
+            return true;
+        }
+    }
+
+    /// <summary>Tokens of accepted requests in total and in the fullest 60-second window since the last reset.</summary>
+    public SimulatorTokenStats GetTokenStats()
+    {
+        lock (_tokenLock)
+        {
+            return new SimulatorTokenStats(_tokensUsed, _maxTokensInWindow);
+        }
+    }
+
     /// <summary>Counts one more attempt for a <c>[fail-first:K:NNN]</c> key.</summary>
     /// <returns>The 1-based number of this attempt.</returns>
     public int NextAttempt(string key) =>
@@ -187,6 +234,12 @@ internal sealed class SimulatorState
         foreach (var counter in _models.Values)
         {
             counter.Reset();
+        }
+
+        lock (_tokenLock)
+        {
+            _tokensUsed = 0;
+            _maxTokensInWindow = _tokensInWindow;
         }
 
         // A request entering concurrently may have raised the max before the exchange above; re-apply the live value.

@@ -29,3 +29,11 @@ public sealed record SimulatorStats(
     long Unauthorized,
     int CurrentConcurrent,
     int MaxConcurrent);
+
+/// <summary>Model tokens (prompt + completion) of accepted requests, as the simulator counted them.</summary>
+/// <param name="TokensUsed">Tokens of every accepted request since the start or the last reset.</param>
+/// <param name="MaxTokensPerMinute">
+/// The most tokens any sliding 60-second window held (a request's tokens count from its acceptance), so a client that
+/// passes a tokens-per-minute budget is always visible, whether or not <see cref="SimulatorOptions.TokensPerMinute"/> is set.
+/// </param>
+public sealed record SimulatorTokenStats(long TokensUsed, long MaxTokensPerMinute);

@@ -41,6 +41,15 @@ public interface IGlobalLimiterGrain : IGrainWithStringKey
     [Alias("Release")]
     Task<bool> ReleaseAsync(string leaseId);
 
+    /// <summary>
+    /// Tells the limiter how an upstream call went: its real token usage (correcting the estimate charged at the grant,
+    /// idempotently), the upstream's rate-limit signals (a 429 with <c>Retry-After</c>, <c>x-ratelimit-*</c> headers:
+    /// the whole cluster backs off and then probes back up), and the caller's usage tally. Send it before releasing the
+    /// lease it names.
+    /// </summary>
+    [Alias("ReportUsage")]
+    Task ReportUsageAsync(UsageReport report);
+
     /// <summary>Changes limits live. Lowering never revokes held leases; it withholds grants until in-use drops.</summary>
     [Alias("SetLimits")]
     Task<LimiterStatus> SetLimitsAsync(LimiterLimits limits);

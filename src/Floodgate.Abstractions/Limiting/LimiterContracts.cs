@@ -12,6 +12,11 @@ namespace Floodgate.Limiting;
 /// whatever the request was granted — also a grant still on its way back to a caller that already gave up.
 /// Null: the acquire can only be undone by releasing the lease it returns.
 /// </param>
+/// <param name="Tokens">
+/// The model tokens the call is expected to use (prompt and completion), charged against the limiter's tokens-per-minute
+/// budget at the grant and corrected by <see cref="IGlobalLimiterGrain.ReportUsageAsync"/> once the call reported its
+/// real usage. 0 for callers that do not count tokens; ignored by a limiter without a token budget.
+/// </param>
 [GenerateSerializer, Immutable, Alias("Floodgate.AcquireRequest")]
 public sealed record AcquireRequest(
     [property: Id(0)] string Holder,
@@ -19,7 +24,8 @@ public sealed record AcquireRequest(
     [property: Id(2)] TimeSpan WaitTimeout,
     [property: Id(3)] TimeSpan? LeaseTtl = null,
     [property: Id(4)] AcquirePriority Priority = AcquirePriority.Normal,
-    [property: Id(5)] string? RequestId = null)
+    [property: Id(5)] string? RequestId = null,
+    [property: Id(6)] int Tokens = 0)
 {
     /// <summary>A fresh request id for callers that want their acquire to be cancellable (a GUID, 32 hex digits).</summary>
     public static string NewRequestId() => Guid.NewGuid().ToString("N");
@@ -136,18 +142,26 @@ public enum LimitSource
 /// <summary>Limits to apply to a limiter.</summary>
 /// <param name="MaxConcurrency">Permits that may be held at once.</param>
 /// <param name="RequestsPerMinute">The account's request rate; null means no rate budget.</param>
-/// <param name="RateSafetyFactor">Share of <paramref name="RequestsPerMinute"/> actually used (seed 003: 0.8); null uses the silo's.</param>
+/// <param name="RateSafetyFactor">
+/// Share of <paramref name="RequestsPerMinute"/> and <paramref name="TokensPerMinute"/> actually used (seed 003: 0.8);
+/// null uses the silo's.
+/// </param>
+/// <param name="TokensPerMinute">The account's model tokens per minute; null means no token budget.</param>
 [GenerateSerializer, Immutable, Alias("Floodgate.LimiterLimits")]
 public sealed record LimiterLimits(
     [property: Id(0)] int MaxConcurrency,
     [property: Id(1)] int? RequestsPerMinute = null,
-    [property: Id(2)] double? RateSafetyFactor = null);
+    [property: Id(2)] double? RateSafetyFactor = null,
+    [property: Id(3)] int? TokensPerMinute = null);
 
 /// <summary>The one set of rules for limits, used by the SDK, the HTTP API, the CLI and the limiter grain.</summary>
 public static class LimiterLimitsValidator
 {
     /// <summary>Largest requests-per-minute budget accepted.</summary>
     public const int MaxRequestsPerMinute = 10_000_000;
+
+    /// <summary>Largest tokens-per-minute budget accepted.</summary>
+    public const int MaxTokensPerMinute = 1_000_000_000;
 
     /// <summary>Returns every problem in <paramref name="limits"/>; empty when valid.</summary>
     public static IReadOnlyList<string> Validate(LimiterLimits? limits)
@@ -166,6 +180,11 @@ public static class LimiterLimitsValidator
         if (limits.RequestsPerMinute is { } rpm && rpm is <= 0 or > MaxRequestsPerMinute)
         {
             errors.Add($"Requests per minute must be between 1 and {MaxRequestsPerMinute} (got {rpm}).");
+        }
+
+        if (limits.TokensPerMinute is { } tpm && tpm is <= 0 or > MaxTokensPerMinute)
+        {
+            errors.Add($"Tokens per minute must be between 1 and {MaxTokensPerMinute} (got {tpm}).");
         }
 
         if (limits.RateSafetyFactor is { } factor && !(factor > 0 && factor <= 1))
@@ -269,4 +288,25 @@ public sealed record LimiterStatus
 
     /// <summary>Leases this activation took over from its predecessor's persisted lease table.</summary>
     [Id(20)] public long Restored { get; init; }
+
+    /// <summary>The account's model tokens per minute, when a token budget is set.</summary>
+    [Id(21)] public int? TokensPerMinute { get; init; }
+
+    /// <summary>Tokens allowed in any 60-second window (tokens per minute × safety factor); null without a token budget.</summary>
+    [Id(22)] public int? TokenBudget { get; init; }
+
+    /// <summary>Tokens still allowed in the current 60-second window; null without a token budget.</summary>
+    [Id(23)] public int? TokensAvailable { get; init; }
+
+    /// <summary>
+    /// The concurrency actually granted up to: <see cref="MaxConcurrency"/>, or less while the upstream pushes back
+    /// (halved on its rate-limit answers, grown back one step at a time).
+    /// </summary>
+    [Id(24)] public int EffectiveMaxConcurrency { get; init; }
+
+    /// <summary>While the upstream asked everyone to wait (its <c>Retry-After</c>), the moment grants resume; else null.</summary>
+    [Id(25)] public DateTimeOffset? PausedUntil { get; init; }
+
+    /// <summary>Upstream calls reported by holder (gateway tenants): requests, tokens, rejections. Since activation.</summary>
+    [Id(26)] public IReadOnlyList<HolderUsage> Usage { get; init; } = [];
 }

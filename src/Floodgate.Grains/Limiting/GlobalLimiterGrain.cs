@@ -58,8 +58,11 @@ internal sealed partial class GlobalLimiterGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var stored = record.State;
-        _limits = new LimitsState(stored.MaxConcurrency, stored.Source, stored.RequestsPerMinute, stored.RateSafetyFactor);
+        _limits = new LimitsState(stored.MaxConcurrency, stored.Source, stored.RequestsPerMinute, stored.RateSafetyFactor, stored.TokensPerMinute);
         _ledger = new PermitLedger(Name, time);
+        _ledger.Backoff.IncreaseAfterSuccesses = _options.BackoffIncreaseAfterSuccesses;
+        _ledger.Backoff.MaxPause = _options.BackoffMaxPause;
+        _ledger.Backoff.DefaultPause = _options.RetryAfterHint;
         _ledger.SetMaxConcurrency(_limits.MaxConcurrency ?? _options.ConfiguredLimitFor(Name) ?? _options.DefaultMaxConcurrency);
         ApplyRate();
 
@@ -71,6 +74,7 @@ internal sealed partial class GlobalLimiterGrain(
             stored.Leases,
             stored.RateHistory,
             uncleanLoss ? lease => start + lease.Ttl + _options.ConfirmInterval : _ => DateTimeOffset.MinValue);
+        _ledger.RestoreUpstreamState(stored.TokenHistory, stored.BackoffLimit, stored.PausedUntil);
 
         _epoch = stored.Epoch + 1;
         _commit = new GroupCommit(WriteAsync);
@@ -170,7 +174,7 @@ internal sealed partial class GlobalLimiterGrain(
             }
         }
 
-        var lease = _ledger.TryAcquire(request.Holder, request.Weight, ttl, request.RequestId);
+        var lease = _ledger.TryAcquire(request.Holder, request.Weight, ttl, request.RequestId, request.Tokens);
         if (lease is not null)
         {
             return await CommitGrantAsync(lease, request, askedAt, cancellationToken);
@@ -178,12 +182,12 @@ internal sealed partial class GlobalLimiterGrain(
 
         if (request.WaitTimeout == TimeSpan.Zero)
         {
-            return Unavailable();
+            return Unavailable(request.Tokens);
         }
 
         // A wait outlives one call, so it needs an id to be found again by the next call; the answer carries it.
         var id = request.RequestId ?? AcquireRequest.NewRequestId();
-        var waiter = _ledger.Enqueue(request.Holder, request.Weight, ttl, request.Priority, id, request.WaitTimeout);
+        var waiter = _ledger.Enqueue(request.Holder, request.Weight, ttl, request.Priority, id, request.Tokens, request.WaitTimeout);
         return await WaitThenCommitAsync(waiter, request with { RequestId = id }, cancellationToken);
     }
 
@@ -213,11 +217,20 @@ internal sealed partial class GlobalLimiterGrain(
         return Task.FromResult(released);
     }
 
+    public Task ReportUsageAsync(UsageReport report)
+    {
+        ValidateReport(report);
+        ThrowIfMoved();
+        _ledger.ReportUsage(report);
+        ScheduleWake();
+        return Task.CompletedTask;
+    }
+
     public async Task<LimiterStatus> SetLimitsAsync(LimiterLimits limits)
     {
         LimiterLimitsValidator.ThrowIfInvalid(limits);
         ThrowIfMoved();
-        _limits = new LimitsState(limits.MaxConcurrency, LimitSource.Admin, limits.RequestsPerMinute, limits.RateSafetyFactor);
+        _limits = new LimitsState(limits.MaxConcurrency, LimitSource.Admin, limits.RequestsPerMinute, limits.RateSafetyFactor, limits.TokensPerMinute);
         // Apply in memory first so grants follow at once.
         _ledger.SetMaxConcurrency(limits.MaxConcurrency);
         ApplyRate();
@@ -267,7 +280,7 @@ internal sealed partial class GlobalLimiterGrain(
         {
             if (_ledger.Abandon(waiter, timedOut: true))
             {
-                return Unavailable();
+                return Unavailable(request.Tokens);
             }
 
             // Completed in the same turn the timeout fired: granted (the caller gets the lease rather than a leak),
@@ -351,8 +364,10 @@ internal sealed partial class GlobalLimiterGrain(
     private void ApplyRate()
     {
         // An administrator's rate replaces configuration; an administrator's change without a rate removes it.
-        var rpm = _limits.Source == LimitSource.Admin ? _limits.RequestsPerMinute : _options.ConfiguredRateFor(Name);
-        _ledger.SetRate(rpm, _limits.RateSafetyFactor ?? _options.RateSafetyFactor);
+        var admin = _limits.Source == LimitSource.Admin;
+        var factor = _limits.RateSafetyFactor ?? _options.RateSafetyFactor;
+        _ledger.SetRate(admin ? _limits.RequestsPerMinute : _options.ConfiguredRateFor(Name), factor);
+        _ledger.SetTokenRate(admin ? _limits.TokensPerMinute : _options.ConfiguredTokenRateFor(Name), factor);
     }
 
     private async Task SweepAsync()
@@ -456,6 +471,10 @@ internal sealed partial class GlobalLimiterGrain(
         state.Active = !_finalWrite;
         state.Leases = _ledger.SnapshotLeases();
         state.RateHistory = _ledger.Rate.Snapshot();
+        state.TokensPerMinute = _limits.TokensPerMinute;
+        state.TokenHistory = _ledger.Tokens.Snapshot();
+        state.BackoffLimit = _ledger.Backoff.Limit;
+        state.PausedUntil = _ledger.Backoff.IsPaused ? _ledger.Backoff.PausedUntil : null;
         try
         {
             await record.WriteStateAsync();
@@ -535,6 +554,15 @@ internal sealed partial class GlobalLimiterGrain(
             errors.Add($"Lease TTL must be between {_options.MinLeaseTtl} and {_options.MaxLeaseTtl}; got {ttl}.");
         }
 
+        if (request.Tokens < 0)
+        {
+            errors.Add($"Tokens must not be negative; got {request.Tokens}.");
+        }
+        else if (!_ledger.CouldEverCharge(request.Tokens))
+        {
+            errors.Add($"An estimate of {request.Tokens} tokens is above the token budget of '{Name}' ({_ledger.Tokens.Budget} per minute): it could never be granted.");
+        }
+
         if (request.RequestId is not null && RequestIds.Check(request.RequestId) is { } requestIdProblem)
         {
             errors.Add(requestIdProblem);
@@ -548,28 +576,74 @@ internal sealed partial class GlobalLimiterGrain(
         return ttl;
     }
 
+    private static void ValidateReport(UsageReport report)
+    {
+        if (report is null)
+        {
+            throw new FloodgateValidationException("A usage report is required.");
+        }
+
+        var errors = new List<string>();
+        if (Names.Check("Holder", report.Holder) is { } holderProblem)
+        {
+            errors.Add(holderProblem);
+        }
+
+        if (report.LeaseId is { } leaseId && (string.IsNullOrWhiteSpace(leaseId) || leaseId.Length > FloodgateDefaults.MaxNameLength))
+        {
+            errors.Add($"A lease id must be 1 to {FloodgateDefaults.MaxNameLength} characters.");
+        }
+
+        if (!Enum.IsDefined(report.Outcome))
+        {
+            errors.Add($"Outcome must be Completed, UpstreamRateLimited or Rejected; got {(int)report.Outcome}.");
+        }
+
+        if (report.Tokens < 0)
+        {
+            errors.Add($"Tokens must not be negative; got {report.Tokens}.");
+        }
+
+        if (report.Signal is { } signal && (signal.RetryAfter < TimeSpan.Zero || signal.RequestsResetIn < TimeSpan.Zero || signal.TokensResetIn < TimeSpan.Zero))
+        {
+            errors.Add("Upstream waits (Retry-After, resets) must not be negative.");
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new FloodgateValidationException(errors);
+        }
+    }
+
     private AcquireResult Moved() =>
         AcquireResult.Fail(AcquireFailure.Fenced, $"Limiter '{Name}' moved to another activation; try again.", TimeSpan.Zero, 0);
 
     private AcquireResult Cancelled(string? requestId) =>
         AcquireResult.Fail(AcquireFailure.Cancelled, $"The acquire request '{requestId}' was cancelled by its caller.", null, Available);
 
-    private AcquireResult Unavailable()
+    private AcquireResult Unavailable(int tokens)
     {
         if (_ledger.Stopped)
         {
             return Moved();
         }
 
-        var rateWait = _ledger.Rate.NextFreeAt() is { } next ? next - time.GetUtcNow() : (TimeSpan?)null;
-        var reason = rateWait is null
-            ? $"No permit of '{Name}' became free in time ({_ledger.InUse}/{_ledger.MaxConcurrency} in use, {_ledger.Waiting} waiting)."
-            : $"The request budget of '{Name}' ({_ledger.Rate.Budget} per minute) is used up.";
+        var now = time.GetUtcNow();
+        var rateWait = _ledger.Rate.NextFreeAt() is { } next ? next - now : (TimeSpan?)null;
+        var pause = _ledger.Backoff.IsPaused ? _ledger.Backoff.PausedUntil - now : (TimeSpan?)null;
+        var tokenWait = _ledger.Tokens.NextFreeAt(tokens) is { } tokensFree ? tokensFree - now : (TimeSpan?)null;
+        var reason = (pause, rateWait, tokenWait) switch
+        {
+            ({ }, _, _) => $"The upstream of '{Name}' asked every caller to wait (it answered 429); grants resume in {pause.Value.TotalSeconds:0.#} s.",
+            (_, { }, _) => $"The request budget of '{Name}' ({_ledger.Rate.Budget} per minute) is used up.",
+            (_, _, { }) => $"The token budget of '{Name}' ({_ledger.Tokens.Budget} per minute) is used up.",
+            _ => $"No permit of '{Name}' became free in time ({_ledger.InUse}/{_ledger.EffectiveMaxConcurrency} in use, {_ledger.Waiting} waiting).",
+        };
         metrics.TimedOut(Name);
-        return AcquireResult.Fail(AcquireFailure.Timeout, reason, rateWait ?? _options.RetryAfterHint, Available);
+        return AcquireResult.Fail(AcquireFailure.Timeout, reason, pause ?? rateWait ?? tokenWait ?? _options.RetryAfterHint, Available);
     }
 
-    private int Available => Math.Max(0, _ledger.MaxConcurrency - _ledger.InUse);
+    private int Available => Math.Max(0, _ledger.EffectiveMaxConcurrency - _ledger.InUse);
 
     private static void RequireLeaseId(string leaseId)
     {
@@ -580,7 +654,7 @@ internal sealed partial class GlobalLimiterGrain(
     }
 
     /// <summary>The limits as set by callers and administrators (written with the lease table).</summary>
-    private sealed record LimitsState(int? MaxConcurrency, LimitSource Source, int? RequestsPerMinute, double? RateSafetyFactor);
+    private sealed record LimitsState(int? MaxConcurrency, LimitSource Source, int? RequestsPerMinute, double? RateSafetyFactor, int? TokensPerMinute = null);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Limiter {Limiter} (epoch {Epoch}) took over {Leases} lease(s) handed over by its predecessor: {Permits} permit(s) in use")]
     private partial void LogTookOver(string limiter, long epoch, int leases, int permits);

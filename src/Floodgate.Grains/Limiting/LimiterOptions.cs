@@ -18,7 +18,19 @@ public sealed class LimiterOptions
     /// <summary>Per-limiter requests-per-minute budget from configuration, e.g. <c>Floodgate__Limiters__RequestsPerMinute__openai:acct-1=600</c>.</summary>
     public Dictionary<string, int> RequestsPerMinute { get; set; } = new(StringComparer.Ordinal);
 
-    /// <summary>Share of a requests-per-minute budget actually used (seed 003: 600 rpm × 0.8).</summary>
+    /// <summary>
+    /// Per-limiter model tokens-per-minute budget from configuration: grants are charged their estimated tokens, corrected
+    /// by the caller's usage report (the gateway fills this from <c>Floodgate:Gateway:Upstreams:{name}:TokensPerMinute</c>).
+    /// </summary>
+    public Dictionary<string, int> TokensPerMinute { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>After an upstream 429 halved a limiter's concurrency, calls without pushback per step back up.</summary>
+    public int BackoffIncreaseAfterSuccesses { get; set; } = LimiterConstants.BackoffIncreaseAfterSuccesses;
+
+    /// <summary>Longest pause of all grants taken from an upstream's <c>Retry-After</c> or <c>x-ratelimit-reset-*</c>.</summary>
+    public TimeSpan BackoffMaxPause { get; set; } = LimiterConstants.BackoffMaxPause;
+
+    /// <summary>Share of a requests-per-minute (and tokens-per-minute) budget actually used (seed 003: 600 rpm × 0.8).</summary>
     public double RateSafetyFactor { get; set; } = 0.8;
 
     /// <summary>Lease TTL when the caller does not ask for one.</summary>
@@ -76,6 +88,9 @@ public sealed class LimiterOptions
     /// <summary>The requests-per-minute budget from configuration for <paramref name="limiter"/>, or null.</summary>
     public int? ConfiguredRateFor(string limiter) => RequestsPerMinute.TryGetValue(limiter, out var rpm) ? rpm : null;
 
+    /// <summary>The tokens-per-minute budget from configuration for <paramref name="limiter"/>, or null.</summary>
+    public int? ConfiguredTokenRateFor(string limiter) => TokensPerMinute.TryGetValue(limiter, out var tpm) ? tpm : null;
+
     /// <summary>The limit from configuration for <paramref name="limiter"/>, or null when only the default applies.</summary>
     public int? ConfiguredLimitFor(string limiter) => Limits.TryGetValue(limiter, out var limit) ? limit : null;
 }
@@ -109,6 +124,24 @@ internal sealed class LimiterOptionsValidator : IValidateOptions<LimiterOptions>
             {
                 errors.Add($"{LimiterOptions.SectionName}:RequestsPerMinute:{limiter} must be between 1 and {LimiterLimitsValidator.MaxRequestsPerMinute} (got {rpm}).");
             }
+        }
+
+        foreach (var (limiter, tpm) in o.TokensPerMinute)
+        {
+            if (tpm is <= 0 or > LimiterLimitsValidator.MaxTokensPerMinute)
+            {
+                errors.Add($"{LimiterOptions.SectionName}:TokensPerMinute:{limiter} must be between 1 and {LimiterLimitsValidator.MaxTokensPerMinute} (got {tpm}).");
+            }
+        }
+
+        if (o.BackoffIncreaseAfterSuccesses < 1)
+        {
+            errors.Add($"{LimiterOptions.SectionName}:BackoffIncreaseAfterSuccesses must be at least 1 (got {o.BackoffIncreaseAfterSuccesses}).");
+        }
+
+        if (o.BackoffMaxPause <= TimeSpan.Zero || o.BackoffMaxPause > TimeSpan.FromHours(1))
+        {
+            errors.Add($"{LimiterOptions.SectionName}:BackoffMaxPause must be positive and at most one hour (got {o.BackoffMaxPause}).");
         }
 
         if (!(o.RateSafetyFactor > 0 && o.RateSafetyFactor <= 1))

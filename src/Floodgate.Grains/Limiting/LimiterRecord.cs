@@ -34,6 +34,18 @@ public sealed class LimiterRecord
 
     /// <summary>Upstream calls granted in the last minute, per second (the requests-per-minute window).</summary>
     [Id(8)] public List<RateBucket> RateHistory { get; set; } = [];
+
+    /// <summary>Model tokens charged in the last minute, per second (the tokens-per-minute window).</summary>
+    [Id(9)] public List<RateBucket> TokenHistory { get; set; } = [];
+
+    /// <summary>A tokens-per-minute budget set by an administrator; null while configuration applies.</summary>
+    [Id(10)] public int? TokensPerMinute { get; set; }
+
+    /// <summary>The reduced concurrency while the upstream pushes back; null when the configured limit applies.</summary>
+    [Id(11)] public int? BackoffLimit { get; set; }
+
+    /// <summary>No grant before this moment: the upstream asked everyone to wait.</summary>
+    [Id(12)] public DateTimeOffset? PausedUntil { get; set; }
 }
 
 /// <summary>One lease as persisted in a limiter's record.</summary>

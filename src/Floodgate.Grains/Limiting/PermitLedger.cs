@@ -6,7 +6,9 @@ namespace Floodgate.Grains.Limiting;
 /// <summary>
 /// The limiter's bookkeeping without Orleans: leases, the waiter queue, the rate window and the grant rule. Every method
 /// is synchronous so the reentrant grain can call it between awaits without races.
-/// Grant rule: a grant needs concurrency permits and, with a rate budget, room in the rate window for its weight.
+/// Grant rule: a grant needs concurrency permits (under the upstream backoff's reduced limit while the upstream pushes
+/// back, and none while it asked everyone to wait), and, with a rate budget, room in the rate window for its weight, and,
+/// with a token budget, room in the token window for its estimated tokens.
 /// Waiters are served by priority class (strictly), then round-robin across holders, FIFO within a holder; the waiter at
 /// the head is never skipped, so a heavy (weight &gt; 1) waiter cannot be starved by light ones.
 /// Durability: <see cref="Version"/> grows with every change worth persisting; <see cref="SnapshotLeases"/> and
@@ -38,6 +40,9 @@ internal sealed class PermitLedger(string name, TimeProvider time)
     private readonly Dictionary<(AcquirePriority, string), Queue<Waiter>> _queues = [];
     private readonly Dictionary<AcquirePriority, LinkedList<string>> _rotations = ClassesHighFirst.ToDictionary(c => c, _ => new LinkedList<string>());
     private readonly RateWindow _rate = new(time);
+    private readonly RateWindow _tokens = new(time);
+    private readonly UpstreamBackoff _backoff = new(time);
+    private readonly Dictionary<string, UsageTally> _usage = new(StringComparer.Ordinal);
 
     public string Name { get; } = name;
 
@@ -68,25 +73,62 @@ internal sealed class PermitLedger(string name, TimeProvider time)
 
     public RateWindow Rate => _rate;
 
+    /// <summary>The tokens-per-minute window (no budget unless <see cref="SetTokenRate"/> set one).</summary>
+    public RateWindow Tokens => _tokens;
+
+    /// <summary>How the cluster backs off while the upstream pushes back.</summary>
+    public UpstreamBackoff Backoff => _backoff;
+
+    /// <summary>The concurrency granted up to now: <see cref="MaxConcurrency"/>, or less while backing off.</summary>
+    public int EffectiveMaxConcurrency => _backoff.Effective(MaxConcurrency);
+
     /// <summary>True once this activation stopped granting for good (fenced by another activation, or handed over).</summary>
     public bool Stopped { get; private set; }
 
-    /// <summary>When waiters are blocked only by the rate window, the moment to pump again; null otherwise.</summary>
-    public DateTimeOffset? WakeAt => Waiting == 0 || Stopped || HeadWeight() is not { } weight ? null : _rate.NextFreeAt(weight);
-
-    /// <summary>Grants immediately when nobody waits, nothing is stopped and permits and rate room are free.</summary>
-    public Lease? TryAcquire(string holder, int weight, TimeSpan ttl, string? requestId = null)
+    /// <summary>
+    /// When the head waiter is blocked by time — the rate or token window, or an upstream's pause — the moment to pump
+    /// again; null otherwise (a release pumps by itself).
+    /// </summary>
+    public DateTimeOffset? WakeAt
     {
-        if (Waiting > 0 || !CanGrant(weight))
+        get
+        {
+            if (Waiting == 0 || Stopped || Head() is not { } head)
+            {
+                return null;
+            }
+
+            DateTimeOffset? at = _rate.NextFreeAt(head.Weight);
+            if (_tokens.NextFreeAt(head.Tokens) is { } tokensFree && (at is null || tokensFree > at))
+            {
+                at = tokensFree;
+            }
+
+            if (_backoff.IsPaused && (at is null || _backoff.PausedUntil > at))
+            {
+                at = _backoff.PausedUntil;
+            }
+
+            return at;
+        }
+    }
+
+    /// <summary>Grants immediately when nobody waits, nothing is stopped and permits, rate and token room are free.</summary>
+    public Lease? TryAcquire(string holder, int weight, TimeSpan ttl, string? requestId = null, int tokens = 0)
+    {
+        if (Waiting > 0 || !CanGrant(weight, tokens))
         {
             return null;
         }
 
-        return Grant(holder, weight, ttl, requestId);
+        return Grant(holder, weight, ttl, requestId, tokens);
     }
 
     /// <summary>True when a grant of <paramref name="weight"/> could ever happen under the current limits.</summary>
     public bool CouldEverGrant(int weight) => weight >= 1 && weight <= MaxConcurrency && _rate.CouldEverGrant(weight);
+
+    /// <summary>True when an estimate of <paramref name="tokens"/> could ever fit the token budget.</summary>
+    public bool CouldEverCharge(int tokens) => tokens >= 0 && _tokens.CouldEverGrant(tokens);
 
     /// <summary>True when <paramref name="requestId"/> was cancelled: an acquire with it must grant nothing.</summary>
     public bool IsCancelled(string requestId)
@@ -126,10 +168,16 @@ internal sealed class PermitLedger(string name, TimeProvider time)
     /// <see cref="Pump"/> grants it.
     /// </summary>
     public Waiter Enqueue(
-        string holder, int weight, TimeSpan ttl, AcquirePriority priority = AcquirePriority.Normal, string? requestId = null, TimeSpan? wait = null)
+        string holder,
+        int weight,
+        TimeSpan ttl,
+        AcquirePriority priority = AcquirePriority.Normal,
+        string? requestId = null,
+        int tokens = 0,
+        TimeSpan? wait = null)
     {
         var now = time.GetUtcNow();
-        var waiter = new Waiter(holder, weight, ttl, priority, requestId)
+        var waiter = new Waiter(holder, weight, ttl, priority, requestId, tokens)
         {
             EnqueuedAt = now,
             Deadline = wait is { } w ? now + w : DateTimeOffset.MaxValue,
@@ -282,6 +330,51 @@ internal sealed class PermitLedger(string name, TimeProvider time)
         Pump();
     }
 
+    /// <summary>Sets or removes the tokens-per-minute budget; waiters whose estimate exceeds a new budget fail at once.</summary>
+    public void SetTokenRate(int? tokensPerMinute, double safetyFactor)
+    {
+        _tokens.Configure(tokensPerMinute, safetyFactor);
+        FailUnservableWaiters();
+        Pump();
+    }
+
+    /// <summary>
+    /// Applies a caller's report of an upstream call: settles the lease's token charge with the real usage, feeds the
+    /// upstream's pushback to the backoff, and tallies the holder's usage. Returns true when grants may be affected
+    /// (and a write is due).
+    /// </summary>
+    public bool ReportUsage(UsageReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        Tally(report);
+        var changed = false;
+        if (report.LeaseId is { } leaseId && report.Tokens is { } tokens)
+        {
+            changed |= _tokens.Settle(leaseId, tokens);
+        }
+
+        if (report.Outcome != UsageOutcome.Rejected)
+        {
+            DateTimeOffset? grantedAt = report.LeaseId is { } id && _leases.TryGetValue(id, out var entry) ? entry.GrantedAt : null;
+            changed |= _backoff.OnAnswer(report.Outcome, report.Signal, grantedAt, MaxConcurrency, InUse);
+        }
+
+        if (changed)
+        {
+            Version++;
+            Pump();
+        }
+
+        return changed;
+    }
+
+    /// <summary>Usage tallied by holder, most requests first.</summary>
+    public IReadOnlyList<HolderUsage> Usage() =>
+        _usage.Select(u => new HolderUsage(u.Key, u.Value.Requests, u.Value.Tokens, u.Value.Rejected, u.Value.UpstreamRateLimited))
+            .OrderByDescending(u => u.Requests + u.Rejected)
+            .ThenBy(u => u.Holder, StringComparer.Ordinal)
+            .ToList();
+
     /// <summary>
     /// Takes over the persisted lease table and rate window of an earlier activation. Each lease counts until its
     /// persisted expiry, and at least until <paramref name="countUntil"/>(lease) — after an unclean loss the predecessor
@@ -300,6 +393,14 @@ internal sealed class PermitLedger(string name, TimeProvider time)
 
         _rate.Restore(rateHistory);
         ExpireDue();
+    }
+
+    /// <summary>Takes over an earlier activation's token window and backoff (persisted with the lease table).</summary>
+    public void RestoreUpstreamState(IEnumerable<RateBucket> tokenHistory, int? backoffLimit, DateTimeOffset? pausedUntil)
+    {
+        _tokens.Restore(tokenHistory);
+        _backoff.Restore(backoffLimit, pausedUntil);
+        Pump();
     }
 
     /// <summary>The lease table as persisted.</summary>
@@ -326,7 +427,7 @@ internal sealed class PermitLedger(string name, TimeProvider time)
             {
                 var queue = _queues[(priority, node.Value)];
                 var head = queue.Peek();
-                if (!CanGrant(head.Weight))
+                if (!CanGrant(head.Weight, head.Tokens))
                 {
                     // Strict: nothing of a lower class or later in the rotation overtakes a blocked head.
                     return;
@@ -350,7 +451,7 @@ internal sealed class PermitLedger(string name, TimeProvider time)
                     _undelivered[requestId] = (time.GetUtcNow(), head.EnqueuedAt);
                 }
 
-                head.Complete(Grant(head.Holder, head.Weight, head.Ttl, head.RequestId));
+                head.Complete(Grant(head.Holder, head.Weight, head.Ttl, head.RequestId, head.Tokens));
             }
         }
     }
@@ -371,7 +472,7 @@ internal sealed class PermitLedger(string name, TimeProvider time)
             MaxConcurrency = MaxConcurrency,
             LimitSource = source,
             InUse = InUse,
-            Available = Math.Max(0, MaxConcurrency - InUse),
+            Available = Math.Max(0, EffectiveMaxConcurrency - InUse),
             Waiting = Waiting,
             HighWaterMark = HighWaterMark,
             Grants = Grants,
@@ -385,6 +486,12 @@ internal sealed class PermitLedger(string name, TimeProvider time)
             RateAvailable = _rate.Available,
             Epoch = epoch,
             Restored = Restored,
+            TokensPerMinute = _tokens.RequestsPerMinute,
+            TokenBudget = _tokens.Budget,
+            TokensAvailable = _tokens.Available,
+            EffectiveMaxConcurrency = EffectiveMaxConcurrency,
+            PausedUntil = _backoff.IsPaused ? _backoff.PausedUntil : null,
+            Usage = Usage(),
         };
     }
 
@@ -409,15 +516,16 @@ internal sealed class PermitLedger(string name, TimeProvider time)
         return result;
     }
 
-    private bool CanGrant(int weight) => !Stopped && InUse + weight <= MaxConcurrency && _rate.CanGrant(weight);
+    private bool CanGrant(int weight, int tokens) =>
+        !Stopped && InUse + weight <= EffectiveMaxConcurrency && _rate.CanGrant(weight) && _tokens.CanGrant(tokens) && !_backoff.IsPaused;
 
-    private int? HeadWeight()
+    private Waiter? Head()
     {
         foreach (var priority in ClassesHighFirst)
         {
             if (_rotations[priority].First is { } node)
             {
-                return _queues[(priority, node.Value)].Peek().Weight;
+                return _queues[(priority, node.Value)].Peek();
             }
         }
 
@@ -425,9 +533,37 @@ internal sealed class PermitLedger(string name, TimeProvider time)
     }
 
     private void FailUnservableWaiters() => FailWaiters(
-        w => !CouldEverGrant(w.Weight),
+        w => !CouldEverGrant(w.Weight) || !CouldEverCharge(w.Tokens),
         w => new FloodgateValidationException(
-            $"Weight {w.Weight} can never be granted by '{Name}' under its new limits (max concurrency {MaxConcurrency}, rate budget {_rate.Budget?.ToString() ?? "none"} per minute)."));
+            $"Weight {w.Weight} ({w.Tokens} tokens) can never be granted by '{Name}' under its new limits (max concurrency {MaxConcurrency}, rate budget {_rate.Budget?.ToString() ?? "none"} per minute, token budget {_tokens.Budget?.ToString() ?? "none"} per minute)."));
+
+    private void Tally(UsageReport report)
+    {
+        if (!_usage.TryGetValue(report.Holder, out var tally))
+        {
+            if (_usage.Count >= LimiterConstants.MaxUsageHolders)
+            {
+                _usage.Remove(_usage.MinBy(u => u.Value.LastReportAt).Key);
+            }
+
+            tally = new UsageTally();
+            _usage[report.Holder] = tally;
+        }
+
+        tally.LastReportAt = time.GetUtcNow();
+        switch (report.Outcome)
+        {
+            case UsageOutcome.Rejected:
+                tally.Rejected++;
+                return;
+            case UsageOutcome.UpstreamRateLimited:
+                tally.UpstreamRateLimited++;
+                break;
+        }
+
+        tally.Requests++;
+        tally.Tokens += report.Tokens ?? 0;
+    }
 
     private void FailWaiters(Func<Waiter, bool> predicate, Func<Waiter, Exception> error)
     {
@@ -492,13 +628,14 @@ internal sealed class PermitLedger(string name, TimeProvider time)
         }
     }
 
-    private Lease Grant(string holder, int weight, TimeSpan ttl, string? requestId)
+    private Lease Grant(string holder, int weight, TimeSpan ttl, string? requestId, int tokens)
     {
         var now = time.GetUtcNow();
         var lease = new Lease(Guid.NewGuid().ToString("N"), Name, holder, weight, now + ttl, ttl);
         Add(new LeaseEntry(lease, now, requestId));
         Grants++;
         _rate.Record(weight);
+        _tokens.Record(tokens, lease.LeaseId);
         return lease;
     }
 
@@ -550,8 +687,21 @@ internal sealed class PermitLedger(string name, TimeProvider time)
 
     private sealed record LeaseEntry(Lease Lease, DateTimeOffset GrantedAt, string? RequestId);
 
+    private sealed class UsageTally
+    {
+        public long Requests { get; set; }
+
+        public long Tokens { get; set; }
+
+        public long Rejected { get; set; }
+
+        public long UpstreamRateLimited { get; set; }
+
+        public DateTimeOffset LastReportAt { get; set; }
+    }
+
     /// <summary>A queued acquire.</summary>
-    internal sealed class Waiter(string holder, int weight, TimeSpan ttl, AcquirePriority priority, string? requestId = null)
+    internal sealed class Waiter(string holder, int weight, TimeSpan ttl, AcquirePriority priority, string? requestId = null, int tokens = 0)
     {
         private readonly TaskCompletionSource<Lease> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -564,6 +714,8 @@ internal sealed class PermitLedger(string name, TimeProvider time)
         public AcquirePriority Priority { get; } = priority;
 
         public string? RequestId { get; } = requestId;
+
+        public int Tokens { get; } = tokens;
 
         /// <summary>When the waiter was queued.</summary>
         public DateTimeOffset EnqueuedAt { get; init; }

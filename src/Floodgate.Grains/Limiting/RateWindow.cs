@@ -1,9 +1,10 @@
 namespace Floodgate.Grains.Limiting;
 
 /// <summary>
-/// A requests-per-minute budget as a sliding 60-second window of grants: no window of 60 seconds ever holds more than
-/// <see cref="Budget"/> upstream calls (a token bucket allows up to twice that across a refill boundary). A grant of
-/// weight w is w upstream calls and takes w of the budget.
+/// A per-minute budget as a sliding 60-second window of grants: no window of 60 seconds ever holds more than
+/// <see cref="Budget"/> units (a token bucket allows up to twice that across a refill boundary). For requests per minute
+/// a grant of weight w is w upstream calls; for tokens per minute a grant is charged its estimated tokens, and
+/// <see cref="Settle"/> later replaces the estimate by what the call really used.
 /// </summary>
 internal sealed class RateWindow(TimeProvider time)
 {
@@ -12,8 +13,11 @@ internal sealed class RateWindow(TimeProvider time)
     /// <summary>Granularity of the persisted history: grants are rounded up to the end of their second.</summary>
     private static readonly TimeSpan BucketLength = TimeSpan.FromSeconds(1);
 
-    private readonly Queue<(DateTimeOffset At, int Weight)> _grants = new();
-    private int _used;
+    private readonly Queue<Charge> _grants = new();
+
+    // Charges that can still be settled, by the key they were recorded with (a lease id); they leave with the window.
+    private readonly Dictionary<string, Charge> _byKey = new(StringComparer.Ordinal);
+    private long _used;
 
     /// <summary>Calls allowed per window; null for no budget.</summary>
     public int? Budget { get; private set; }
@@ -40,7 +44,7 @@ internal sealed class RateWindow(TimeProvider time)
             }
 
             Trim();
-            return Math.Max(0, budget - _used);
+            return (int)Math.Max(0, budget - _used);
         }
     }
 
@@ -60,24 +64,70 @@ internal sealed class RateWindow(TimeProvider time)
 
         // Oldest grants leave the window first: find the one whose departure frees enough.
         var free = budget - _used;
-        foreach (var (at, w) in _grants)
+        foreach (var charge in _grants)
         {
-            free += w;
+            free += charge.Weight;
             if (free >= weight)
             {
-                return at + Length;
+                return charge.At + Length;
             }
         }
 
         return null;
     }
 
-    public void Record(int weight = 1)
+    /// <summary>
+    /// Charges <paramref name="weight"/> now. With a <paramref name="key"/> the charge can be corrected by
+    /// <see cref="Settle"/> while it is in the window.
+    /// </summary>
+    public void Record(int weight = 1, string? key = null)
     {
-        if (Budget is not null)
+        if (Budget is not null && weight > 0)
         {
-            Add(time.GetUtcNow(), weight);
+            var charge = Add(time.GetUtcNow(), weight);
+            if (key is not null)
+            {
+                charge.Key = key;
+                _byKey[key] = charge;
+            }
         }
+    }
+
+    /// <summary>
+    /// Replaces the charge recorded under <paramref name="key"/> by <paramref name="weight"/> (idempotent: settling twice
+    /// with the same figure changes nothing). When the charge is unknown — it left the window, or came from a
+    /// predecessor's persisted window, which keeps no keys — a positive figure is charged now: counting a call twice
+    /// only delays grants, counting it never could pass the budget. Returns true when the window changed.
+    /// </summary>
+    public bool Settle(string key, int weight)
+    {
+        if (Budget is null)
+        {
+            return false;
+        }
+
+        Trim();
+        if (_byKey.TryGetValue(key, out var charge))
+        {
+            if (charge.Weight == weight)
+            {
+                return false;
+            }
+
+            _used += weight - charge.Weight;
+            charge.Weight = weight;
+            return true;
+        }
+
+        if (weight <= 0)
+        {
+            return false;
+        }
+
+        var late = Add(time.GetUtcNow(), weight);
+        late.Key = key;
+        _byKey[key] = late;
+        return true;
     }
 
     /// <summary>The window's grants, summed per second and stamped with the end of that second (never earlier than real).</summary>
@@ -85,8 +135,13 @@ internal sealed class RateWindow(TimeProvider time)
     {
         Trim();
         var buckets = new List<RateBucket>();
-        foreach (var (at, weight) in _grants)
+        foreach (var (at, weight) in _grants.Select(c => (c.At, c.Weight)))
         {
+            if (weight <= 0)
+            {
+                continue;
+            }
+
             var end = new DateTimeOffset(at.UtcTicks - (at.UtcTicks % BucketLength.Ticks), TimeSpan.Zero) + BucketLength;
             if (buckets.Count > 0 && buckets[^1].At == end)
             {
@@ -112,10 +167,12 @@ internal sealed class RateWindow(TimeProvider time)
         Trim();
     }
 
-    private void Add(DateTimeOffset at, int weight)
+    private Charge Add(DateTimeOffset at, int weight)
     {
-        _grants.Enqueue((at, weight));
+        var charge = new Charge(at, weight);
+        _grants.Enqueue(charge);
         _used += weight;
+        return charge;
     }
 
     private void Trim()
@@ -123,8 +180,23 @@ internal sealed class RateWindow(TimeProvider time)
         var horizon = time.GetUtcNow() - Length;
         while (_grants.Count > 0 && _grants.Peek().At <= horizon)
         {
-            _used -= _grants.Dequeue().Weight;
+            var charge = _grants.Dequeue();
+            _used -= charge.Weight;
+            if (charge.Key is { } key && _byKey.TryGetValue(key, out var known) && ReferenceEquals(known, charge))
+            {
+                _byKey.Remove(key);
+            }
         }
+    }
+
+    /// <summary>One grant in the window; its weight changes only when it is settled.</summary>
+    private sealed class Charge(DateTimeOffset at, int weight)
+    {
+        public DateTimeOffset At { get; } = at;
+
+        public int Weight { get; set; } = weight;
+
+        public string? Key { get; set; }
     }
 }
 

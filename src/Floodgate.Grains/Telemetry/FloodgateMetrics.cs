@@ -47,6 +47,13 @@ public sealed class FloodgateMetrics
     private static readonly Counter<long> BatchesFinished = Meter.CreateCounter<long>(
         "floodgate.batches.finished", "{batch}", "Batches whose every item has an outcome.");
 
+    private static readonly Counter<long> GatewayRequests = Meter.CreateCounter<long>(
+        "floodgate.gateway.requests", "{request}", "Gateway requests by upstream, tenant and outcome (completed, upstream_rate_limited, rejected, failed).");
+    private static readonly Counter<long> GatewayTokens = Meter.CreateCounter<long>(
+        "floodgate.gateway.tokens", "{token}", "Model tokens the upstream reported for gateway requests, by upstream and tenant.");
+    private static readonly Histogram<double> GatewayQueueWait = Meter.CreateHistogram(
+        "floodgate.gateway.queue_wait", "s", "Time a gateway request waited for its permits.", advice: Seconds);
+
     // A gauge over a process-wide count rather than an up-down counter: a reader that starts listening late (a second
     // host in the same process, an exporter added after start) would otherwise see only the changes since it began,
     // and a batch started before then and finished after would make the figure drift below the truth.
@@ -116,6 +123,26 @@ public sealed class FloodgateMetrics
             RateLimitHits.Add(report.RateLimitHits, processorTag);
         }
     }
+
+    /// <summary>
+    /// Counts one gateway request of <paramref name="tenant"/> to <paramref name="upstream"/>: its outcome
+    /// (<c>completed</c>, <c>upstream_rate_limited</c>, <c>rejected</c>, <c>failed</c>: no answer) and the tokens the upstream reported.
+    /// Tenants are configured names, never keys.
+    /// </summary>
+    public void GatewayRequest(string upstream, string tenant, string outcome, int? tokens)
+    {
+        var upstreamTag = new KeyValuePair<string, object?>("upstream", upstream);
+        var tenantTag = new KeyValuePair<string, object?>("tenant", tenant);
+        GatewayRequests.Add(1, upstreamTag, tenantTag, new KeyValuePair<string, object?>("outcome", outcome));
+        if (tokens is > 0)
+        {
+            GatewayTokens.Add(tokens.Value, upstreamTag, tenantTag);
+        }
+    }
+
+    /// <summary>Records how long a gateway request queued for its permits.</summary>
+    public void GatewayQueued(string upstream, TimeSpan waited) =>
+        GatewayQueueWait.Record(waited.TotalSeconds, new KeyValuePair<string, object?>("upstream", upstream));
 
     /// <summary>Counts a new batch; dispose the handle (or <see cref="RunningBatch.Finish"/>) when it stops running here.</summary>
     internal RunningBatch BatchStarted()

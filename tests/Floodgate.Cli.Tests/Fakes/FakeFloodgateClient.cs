@@ -50,6 +50,12 @@ internal sealed class FakeFloodgateClient : IFloodgateClient
     public Task<AcquireResult> TryAcquireLeaseAsync(string limiter, AcquireRequest request, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException();
 
+    public Task<LimiterLeaseSet> AcquireAllAsync(LeaseSetRequest request, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException();
+
+    public Task ReportUsageAsync(string limiter, UsageReport report, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException();
+
     public Task<Lease?> RenewLeaseAsync(string limiter, RenewRequest request, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException();
 

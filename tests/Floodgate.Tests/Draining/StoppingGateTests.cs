@@ -17,6 +17,9 @@ public sealed class StoppingGateTests
     [InlineData("DELETE", "/api/limiters/openai/leases/l1", false)]
     [InlineData("POST", "/api/limiters/openai/leases/l1/renew", false)]
     [InlineData("PUT", "/api/limiters/openai", false)]
+    [InlineData("POST", "/v1/chat/completions", true)]
+    [InlineData("POST", "/upstreams/b/v1/embeddings", true)]
+    [InlineData("GET", "/v1/models", false)]
     public void IsNewWork_ByMethodAndPath(string method, string path, bool expected)
     {
         var context = new DefaultHttpContext();

@@ -148,6 +148,8 @@ public sealed class LimiterLeaseTests
 
         public Task<LimiterStatus> SetLimitsAsync(LimiterLimits limits) => throw new NotSupportedException();
 
+        public Task ReportUsageAsync(UsageReport report) => throw new NotSupportedException();
+
         public Task<LimiterStatus> GetStatusAsync() => throw new NotSupportedException();
     }
 }
