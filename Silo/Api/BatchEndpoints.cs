@@ -3,6 +3,7 @@ using System.Text.Json;
 using Floodgate.Client;
 using Floodgate.Client.Batches;
 using Floodgate.Client.Formatting;
+using Floodgate.Silo.Security;
 
 namespace Floodgate.Silo.Api;
 

@@ -1,4 +1,5 @@
 using Floodgate.Client;
+using Floodgate.Silo.Security;
 
 namespace Floodgate.Silo.Api;
 

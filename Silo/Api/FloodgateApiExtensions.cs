@@ -1,3 +1,4 @@
+using Floodgate.Silo.Security;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -6,12 +7,12 @@ namespace Floodgate.Silo.Api;
 /// <summary>Registers and maps the silo's HTTP API (<c>/api/…</c>).</summary>
 internal static class FloodgateApiExtensions
 {
-    /// <summary>API keys (section <c>Floodgate:Api</c>, validated at start) and problem details.</summary>
+    /// <summary>API keys (section <c>Floodgate:Api</c>, validated at start), their authentication and policies, and problem details.</summary>
     public static IServiceCollection AddFloodgateApi(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<ApiOptions>().Bind(configuration.GetSection(ApiOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ApiOptions>, ApiOptionsValidator>());
-        services.TryAddSingleton<ApiKeyRing>();
+        services.AddFloodgateSecurity();
         services.AddProblemDetails();
         return services;
     }

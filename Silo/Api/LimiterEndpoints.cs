@@ -1,5 +1,6 @@
 using Floodgate.Client;
 using Floodgate.Limiting;
+using Floodgate.Silo.Security;
 using Floodgate.Validation;
 
 namespace Floodgate.Silo.Api;

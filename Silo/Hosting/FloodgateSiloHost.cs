@@ -5,6 +5,7 @@ using Floodgate.Grains.Limiting;
 using Floodgate.Grains.Telemetry;
 using Floodgate.Silo.Api;
 using Floodgate.Silo.Health;
+using Floodgate.Silo.Security;
 using Floodgate.Validation;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -17,7 +18,7 @@ namespace Floodgate.Silo.Hosting;
 /// <summary>Builds the silo web host: Orleans + Floodgate grains + dashboard + HTTP endpoints. Shared by <c>run</c> and <c>demo</c>.</summary>
 public static class FloodgateSiloHost
 {
-    /// <summary>Where Prometheus scrapes the <c>floodgate_*</c> metrics (text format, no API key, like the dashboard).</summary>
+    /// <summary>Where Prometheus scrapes the <c>floodgate_*</c> metrics (text format; a client key only with <c>Api:MetricsRequireKey</c>).</summary>
     public const string MetricsPath = "/metrics";
 
     /// <summary>
@@ -89,16 +90,21 @@ public static class FloodgateSiloHost
 
         builder.Services.AddFloodgateClient();
         builder.Services.AddFloodgateApi(builder.Configuration);
-        builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
+        builder.Services.AddFloodgateHealthChecks(silo);
         AddFloodgateMetrics(builder);
 
         var app = builder.Build();
         app.MapFloodgateHealth();
         app.MapFloodgateApi();
-        app.MapPrometheusScrapingEndpoint(MetricsPath);
+        var metrics = app.MapPrometheusScrapingEndpoint(MetricsPath);
+        if (app.Configuration.GetValue<bool>($"{ApiOptions.SectionName}:{nameof(ApiOptions.MetricsRequireKey)}"))
+        {
+            metrics.RequireApiKey(ApiRole.Client);
+        }
+
         if (silo.Dashboard)
         {
-            app.MapOrleansDashboard(routePrefix: "/dashboard");
+            app.MapOrleansDashboard(routePrefix: "/dashboard").RequireApiKey(ApiRole.Client);
         }
 
         return app;
