@@ -3,6 +3,7 @@ using System.Text.Json;
 using Floodgate.Client;
 using Floodgate.Client.Batches;
 using Floodgate.Client.Formatting;
+using Floodgate.Client.Http;
 using Floodgate.Silo.Security;
 
 namespace Floodgate.Silo.Api;
@@ -34,8 +35,18 @@ internal static class BatchEndpoints
         return ApiJson.Created(request.HttpContext.Response, Location(batch.Id), progress);
     }
 
-    private static async Task<IResult> GetProgressAsync(string id, IFloodgateClient floodgate, CancellationToken cancellationToken) =>
-        ApiJson.Ok(await floodgate.GetBatch(id).GetProgressAsync(cancellationToken));
+    /// <summary>
+    /// The progress now, or, with <c>?afterVersion=N</c>, once its version is past N or the batch is finished, waiting at
+    /// most <c>waitMs</c> (default 10 s; the silo caps it): a long poll, so watchers see each change without polling.
+    /// </summary>
+    private static async Task<IResult> GetProgressAsync(string id, HttpRequest request, IFloodgateClient floodgate, CancellationToken cancellationToken)
+    {
+        var batch = floodgate.GetBatch(id);
+        var wait = ProgressWait.Read(request.Query);
+        return ApiJson.Ok(wait is { } w
+            ? await batch.WaitForProgressAsync(w.AfterVersion, w.MaxWait, cancellationToken)
+            : await batch.GetProgressAsync(cancellationToken));
+    }
 
     private static async Task<IResult> ReadResultsAsync(string id, IFloodgateClient floodgate, CancellationToken cancellationToken)
     {

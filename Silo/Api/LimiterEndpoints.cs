@@ -1,4 +1,5 @@
 using Floodgate.Client;
+using Floodgate.Client.Http;
 using Floodgate.Limiting;
 using Floodgate.Silo.Security;
 using Floodgate.Validation;

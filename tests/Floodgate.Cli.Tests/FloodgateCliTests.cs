@@ -17,7 +17,7 @@ public sealed class FloodgateCliTests
 
         await CliRun.RunAsync(clients, "status", "b-1", "--gateway", "10.0.0.1:30000", "--gateway", "10.0.0.2:30000,10.0.0.3:30001", "--cluster-id", "c1", "--service-id", "s1");
 
-        var connection = Assert.Single(clients.Connects);
+        var connection = Assert.Single(clients.Connects).Gateway!;
         Assert.Equal(["10.0.0.1:30000", "10.0.0.2:30000", "10.0.0.3:30001"], connection.Gateways);
         Assert.Equal("c1", connection.ClusterId);
         Assert.Equal("s1", connection.ServiceId);
@@ -30,7 +30,7 @@ public sealed class FloodgateCliTests
         var root = new RootCommand();
         globals.AddTo(root);
 
-        var connection = globals.Read(root.Parse([]));
+        var connection = globals.Read(root.Parse([])).Gateway!;
 
         Assert.Equal(["10.1.1.1:30000", "10.1.1.2:30000"], connection.Gateways);
         Assert.Equal("floodgate", connection.ClusterId);
@@ -43,7 +43,7 @@ public sealed class FloodgateCliTests
         var root = new RootCommand();
         globals.AddTo(root);
 
-        Assert.Equal(["127.0.0.1:30000"], globals.Read(root.Parse([])).Gateways);
+        Assert.Equal(["127.0.0.1:30000"], globals.Read(root.Parse([])).Gateway!.Gateways);
     }
 
     [Fact]
