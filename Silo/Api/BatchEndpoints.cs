@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using Floodgate.Batches;
 using Floodgate.Client;
 using Floodgate.Client.Batches;
 using Floodgate.Client.Formatting;
@@ -17,10 +18,17 @@ internal static class BatchEndpoints
     public static RouteGroupBuilder MapBatchEndpoints(this RouteGroupBuilder api)
     {
         var batches = api.MapGroup("/batches").RequireApiKey(ApiRole.Client);
-        batches.MapPost("", SubmitAsync);
-        batches.MapGet("/{id}", GetProgressAsync);
-        batches.MapGet("/{id}/results", ReadResultsAsync);
-        batches.MapDelete("/{id}", CancelAsync);
+        batches.MapPost("", SubmitAsync)
+            .WithSummary("Submit a batch").Accepts<SubmitBatchRequest>("application/json")
+            .Produces<BatchProgress>(StatusCodes.Status201Created).ProducesProblems(400, 415);
+        batches.MapGet("/{id}", GetProgressAsync)
+            .WithSummary("A batch's progress; with afterVersion (and waitMs), a long poll for the next change")
+            .Produces<BatchProgress>().ProducesProblems(400, 404);
+        batches.MapGet("/{id}/results", ReadResultsAsync)
+            .WithSummary("Outcomes in input order as NDJSON, one {position, status, result, error, attempts} object per line, streamed as the completed prefix grows")
+            .Produces(StatusCodes.Status200OK, contentType: "application/x-ndjson").ProducesProblems(400, 404);
+        batches.MapDelete("/{id}", CancelAsync)
+            .WithSummary("Cancel a batch").Produces<BatchProgress>(StatusCodes.Status202Accepted).ProducesProblems(400, 404);
         return api;
     }
 

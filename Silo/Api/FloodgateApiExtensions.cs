@@ -13,14 +13,19 @@ internal static class FloodgateApiExtensions
         services.AddOptions<ApiOptions>().Bind(configuration.GetSection(ApiOptions.SectionName)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ApiOptions>, ApiOptionsValidator>());
         services.AddFloodgateSecurity();
+        services.AddFloodgateOpenApi();
         services.AddProblemDetails();
         return services;
     }
 
-    /// <summary>Maps batches, limiters, leases and breakers under <c>/api</c>; every error is problem+json.</summary>
+    /// <summary>Maps batches, limiters, leases and breakers under <c>/api</c> (every error is problem+json) and the OpenAPI document.</summary>
     public static IEndpointRouteBuilder MapFloodgateApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api").AddEndpointFilter<ApiProblemFilter>();
+        app.MapOpenApi(ApiOpenApi.DocumentPath);
+
+        // Every endpoint can answer 500 and 503 (cluster unavailable), and 401 when client keys are configured.
+        var api = app.MapGroup("/api").AddEndpointFilter<ApiProblemFilter>()
+            .ProducesProblems(StatusCodes.Status401Unauthorized, StatusCodes.Status500InternalServerError, StatusCodes.Status503ServiceUnavailable);
         api.MapBatchEndpoints();
         api.MapLimiterEndpoints();
         api.MapBreakerEndpoints();
