@@ -31,6 +31,9 @@ internal sealed record ApiProblem(
     int? Available = null,
     long? RetryAfterMs = null);
 
+/// <summary>Endpoint metadata: the type of the JSON body the endpoint reads itself (for the OpenAPI document only).</summary>
+internal sealed record RequestBodyDescription(Type Type);
+
 /// <summary>The OpenAPI document at <c>/openapi/v1.json</c> (Microsoft.AspNetCore.OpenApi) and the endpoint metadata it is built from.</summary>
 internal static class ApiOpenApi
 {
@@ -67,8 +70,20 @@ internal static class ApiOpenApi
                 };
                 return Task.CompletedTask;
             });
-            options.AddOperationTransformer((operation, context, _) =>
+            options.AddOperationTransformer(async (operation, context, cancellationToken) =>
             {
+                if (context.Description.ActionDescriptor.EndpointMetadata.OfType<RequestBodyDescription>().FirstOrDefault() is { } body)
+                {
+                    operation.RequestBody = new OpenApiRequestBody
+                    {
+                        Required = true,
+                        Content = new Dictionary<string, OpenApiMediaType>
+                        {
+                            ["application/json"] = new() { Schema = await context.GetOrCreateSchemaAsync(body.Type, null, cancellationToken) },
+                        },
+                    };
+                }
+
                 // Operations behind a key policy say which role they need.
                 var policy = context.Description.ActionDescriptor.EndpointMetadata.OfType<IAuthorizeData>().Select(a => a.Policy).FirstOrDefault(p => p is not null);
                 if (policy is not null)
@@ -77,8 +92,6 @@ internal static class ApiOpenApi
                     var role = policy == FloodgatePolicies.Admin ? "an admin key" : "a client or admin key (none when the silo has no client keys)";
                     operation.Description = string.Join(" ", new[] { operation.Description, $"Needs {role}." }.Where(d => !string.IsNullOrEmpty(d)));
                 }
-
-                return Task.CompletedTask;
             });
             options.AddSchemaTransformer((schema, context, _) =>
             {
@@ -97,6 +110,14 @@ internal static class ApiOpenApi
         });
         return services;
     }
+
+    /// <summary>
+    /// Documents <typeparamref name="T"/> as the endpoint's JSON request body. Not <c>Accepts&lt;T&gt;</c>: that also
+    /// filters requests by content type in routing, which would answer a wrong content type with a bare 415 instead of
+    /// the API's problem (the endpoint reads its body itself, see <see cref="ApiJson.ReadAsync{T}"/>).
+    /// </summary>
+    public static RouteHandlerBuilder DescribesBody<T>(this RouteHandlerBuilder builder) =>
+        builder.WithMetadata(new RequestBodyDescription(typeof(T)));
 
     /// <summary>Declares the problem+json answers an endpoint gives, with the <see cref="ApiProblem"/> schema.</summary>
     public static TBuilder ProducesProblems<TBuilder>(this TBuilder builder, params int[] statuses)

@@ -19,7 +19,7 @@ internal static class BatchEndpoints
     {
         var batches = api.MapGroup("/batches").RequireApiKey(ApiRole.Client);
         batches.MapPost("", SubmitAsync)
-            .WithSummary("Submit a batch").Accepts<SubmitBatchRequest>("application/json")
+            .WithSummary("Submit a batch").DescribesBody<SubmitBatchRequest>()
             .Produces<BatchProgress>(StatusCodes.Status201Created).ProducesProblems(400, 415);
         batches.MapGet("/{id}", GetProgressAsync)
             .WithSummary("A batch's progress; with afterVersion (and waitMs), a long poll for the next change")

@@ -18,13 +18,13 @@ internal static class LimiterEndpoints
         limiter.MapGet("", GetStatusAsync).RequireApiKey(ApiRole.Client)
             .WithSummary("A limiter's status").Produces<LimiterStatus>().ProducesProblems(400);
         limiter.MapPut("", SetLimitsAsync).RequireApiKey(ApiRole.Admin)
-            .WithSummary("Change a limiter's limits live").Accepts<SetLimitsRequest>("application/json")
+            .WithSummary("Change a limiter's limits live").DescribesBody<SetLimitsRequest>()
             .Produces<LimiterStatus>().ProducesProblems(400, 403, 415);
         limiter.MapPost("/leases", AcquireAsync).RequireApiKey(ApiRole.Client)
-            .WithSummary("Acquire a lease (permits held until released or expired)").Accepts<AcquireLeaseRequest>("application/json")
+            .WithSummary("Acquire a lease (permits held until released or expired)").DescribesBody<AcquireLeaseRequest>()
             .Produces<LeaseResponse>(StatusCodes.Status201Created).ProducesProblems(400, 409, 415, 429);
         limiter.MapPut("/leases/{leaseId}", RenewAsync).RequireApiKey(ApiRole.Client)
-            .WithSummary("Renew a lease by its TTL").Accepts<RenewLeaseRequest>("application/json")
+            .WithSummary("Renew a lease by its TTL").DescribesBody<RenewLeaseRequest>()
             .Produces<LeaseResponse>().ProducesProblems(400, 404, 415);
         limiter.MapDelete("/leases/{leaseId}", ReleaseAsync).RequireApiKey(ApiRole.Client)
             .WithSummary("Release a lease (idempotent)").Produces<ReleaseResponse>().ProducesProblems(400);

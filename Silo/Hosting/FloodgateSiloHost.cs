@@ -9,8 +9,10 @@ using Floodgate.Silo.Security;
 using Floodgate.Validation;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 using Orleans.Configuration;
 using Orleans.Dashboard;
+using Orleans.Diagnostics;
 using StackExchange.Redis;
 
 namespace Floodgate.Silo.Hosting;
@@ -20,6 +22,10 @@ public static class FloodgateSiloHost
 {
     /// <summary>Where Prometheus scrapes the <c>floodgate_*</c> metrics (text format; a client key only with <c>Api:MetricsRequireKey</c>).</summary>
     public const string MetricsPath = "/metrics";
+
+    // The runtime's own sources: ASP.NET Core's incoming requests and HttpClient's outgoing calls (upstream model calls).
+    private const string AspNetCoreSource = "Microsoft.AspNetCore";
+    private const string HttpClientSource = "System.Net.Http";
 
     /// <summary>
     /// Creates the host. Configuration: appsettings.json, environment (<c>Floodgate__Silo__GatewayPort=30001</c>), command line,
@@ -86,6 +92,9 @@ public static class FloodgateSiloHost
             }
 
             orleans.AddFloodgate(builder.Configuration);
+
+            // Activity.Current rides along every grain call, so an HTTP request, its batch and the batch's items share one trace.
+            orleans.AddActivityPropagation();
         });
 
         builder.Services.AddFloodgateClient();
@@ -111,14 +120,16 @@ public static class FloodgateSiloHost
     }
 
     /// <summary>
-    /// Exports the <see cref="FloodgateMetrics.MeterName"/> meter at <see cref="MetricsPath"/>, and by OTLP too when
-    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set (the exporter reads that and the other <c>OTEL_EXPORTER_OTLP_*</c> variables itself).
+    /// Exports the <see cref="FloodgateMetrics.MeterName"/> meter at <see cref="MetricsPath"/>, and, when
+    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, metrics and traces by OTLP too (the exporter reads that and the other
+    /// <c>OTEL_EXPORTER_OTLP_*</c> variables itself). Traces: Floodgate's spans (<see cref="FloodgateTracing"/>), Orleans'
+    /// grain calls (which carry the trace context between grains), incoming HTTP requests and outgoing HTTP calls.
     /// </summary>
     private static void AddFloodgateMetrics(WebApplicationBuilder builder)
     {
         var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         var serviceName = builder.Configuration["OTEL_SERVICE_NAME"] ?? "floodgate";
-        builder.Services.AddOpenTelemetry()
+        var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(serviceName))
             .WithMetrics(metrics =>
             {
@@ -128,5 +139,11 @@ public static class FloodgateSiloHost
                     metrics.AddOtlpExporter();
                 }
             });
+        if (otlp)
+        {
+            telemetry.WithTracing(tracing => tracing
+                .AddSource(FloodgateTracing.SourceName, ActivitySources.ApplicationGrainActivitySourceName, AspNetCoreSource, HttpClientSource)
+                .AddOtlpExporter());
+        }
     }
 }

@@ -42,6 +42,24 @@ public sealed partial class OpenApiDocumentTests(KeyedApiSilo silo, ITestOutputH
         Assert.True(operation.TryGetProperty("security", out _));
     }
 
+    [Theory]
+    [InlineData("/api/batches", "post", "items")]
+    [InlineData("/api/limiters/{name}", "put", "maxConcurrency")]
+    [InlineData("/api/limiters/{name}/leases", "post", "waitMs")]
+    public async Task Document_BodyEndpoints_DescribeTheirJsonBody(string path, string method, string property)
+    {
+        var document = await DocumentAsync();
+
+        var body = document.GetProperty("paths").GetProperty(path).GetProperty(method).GetProperty("requestBody");
+        var schema = body.GetProperty("content").GetProperty("application/json").GetProperty("schema");
+        if (schema.TryGetProperty("$ref", out var reference))
+        {
+            schema = document.GetProperty("components").GetProperty("schemas").GetProperty(reference.GetString()!.Split('/')[^1]);
+        }
+
+        Assert.True(schema.GetProperty("properties").TryGetProperty(property, out _));
+    }
+
     [Fact]
     public async Task Document_ProblemSchema_ListsErrors()
     {
