@@ -102,7 +102,7 @@ internal static class ApiOpenApi
                     schema.Format = "duration";
                     schema.Pattern = null;
                     schema.Description = "An ISO 8601 duration, e.g. PT1.5S.";
-                    schema.Example = JsonValue.Create("PT1.5S");
+                    schema.Examples = [JsonValue.Create("PT1.5S")];
                 }
 
                 return Task.CompletedTask;

@@ -13,7 +13,7 @@ internal sealed class MembershipHealthCheck(IMembershipTable table, ILocalSiloDe
         MembershipTableData data;
         try
         {
-            data = await table.ReadAll().WaitAsync(HealthConstants.CheckTimeout, cancellationToken);
+            data = await table.ReadAllAsync(cancellationToken).WaitAsync(HealthConstants.CheckTimeout, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {

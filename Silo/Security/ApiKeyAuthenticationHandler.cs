@@ -25,7 +25,7 @@ internal sealed partial class ApiKeyAuthenticationHandler(
     /// <summary>The claim type carrying the role a key opens (<see cref="ApiRole"/>, lower case).</summary>
     public const string RoleClaim = ClaimTypes.Role;
 
-    /// <summary>Properties item carrying why an authenticated caller was refused (the 403 problem's message).</summary>
+    /// <summary>Item (request and authentication properties) carrying why a caller was refused: an <see cref="ApiKeyDecision"/>.</summary>
     public const string RefusalItem = "floodgate.refusal";
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
@@ -59,11 +59,11 @@ internal sealed partial class ApiKeyAuthenticationHandler(
 
     protected override async Task HandleForbiddenAsync(AuthenticationProperties properties)
     {
-        var message = properties.Items.TryGetValue(RefusalItem, out var refusal) && refusal is not null
-            ? refusal
-            : ApiKeyMessages.For(ApiKeyDecision.NotAdmin);
-        LogRefused(Logger, Request.Method, Request.Path, ApiKeyDecision.NotAdmin);
-        await ApiProblems.Forbidden(message).ExecuteAsync(Context);
+        var decision = properties.Items.TryGetValue(RefusalItem, out var refusal) && Enum.TryParse<ApiKeyDecision>(refusal, out var parsed)
+            ? parsed
+            : ApiKeyDecision.NotAdmin;
+        LogRefused(Logger, Request.Method, Request.Path, decision);
+        await ApiProblems.Forbidden(ApiKeyMessages.For(decision)).ExecuteAsync(Context);
     }
 
     /// <summary>The role's claim value.</summary>

@@ -31,6 +31,7 @@ internal sealed class ApiKeyRoleHandler(ApiKeyRing keys) : AuthorizationHandler<
         ApiRole? caller = context.User.IsInRole(ApiKeyAuthenticationHandler.RoleName(ApiRole.Admin)) ? ApiRole.Admin
             : context.User.IsInRole(ApiKeyAuthenticationHandler.RoleName(ApiRole.Client)) ? ApiRole.Client
             : null;
+        // Missing and unknown keys (both: no caller role) are told apart by the challenge, not here.
         var decision = keys.Decide(requirement.Role, caller, keySent: caller is not null);
         if (decision == ApiKeyDecision.Allowed)
         {
@@ -38,14 +39,13 @@ internal sealed class ApiKeyRoleHandler(ApiKeyRing keys) : AuthorizationHandler<
         }
         else if (decision is ApiKeyDecision.NoAdminKeyConfigured or ApiKeyDecision.NotAdmin)
         {
-            var reason = ApiKeyMessages.For(decision);
-            context.Fail(new AuthorizationFailureReason(this, reason));
+            context.Fail(new AuthorizationFailureReason(this, ApiKeyMessages.For(decision)));
 
             // The policy evaluator keeps failure reasons only for signed-in callers; a caller without a key must hear
             // "no admin key is configured" (403) too, not "send a key" (401).
             if (context.Resource is HttpContext http)
             {
-                http.Items[ApiKeyAuthenticationHandler.RefusalItem] = reason;
+                http.Items[ApiKeyAuthenticationHandler.RefusalItem] = decision;
             }
         }
 
@@ -63,13 +63,13 @@ internal sealed class ApiKeyAuthorizationResultHandler : IAuthorizationMiddlewar
 
     public Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
     {
-        if (authorizeResult.Succeeded || context.Items[ApiKeyAuthenticationHandler.RefusalItem] is not string refusal)
+        if (authorizeResult.Succeeded || context.Items[ApiKeyAuthenticationHandler.RefusalItem] is not ApiKeyDecision refusal)
         {
             return _default.HandleAsync(next, context, policy, authorizeResult);
         }
 
         var properties = new AuthenticationProperties();
-        properties.Items[ApiKeyAuthenticationHandler.RefusalItem] = refusal;
+        properties.Items[ApiKeyAuthenticationHandler.RefusalItem] = refusal.ToString();
         return context.ForbidAsync(ApiKeyAuthenticationHandler.SchemeName, properties);
     }
 }

@@ -2,7 +2,12 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using Floodgate.Api.Tests.Infrastructure;
+using Floodgate.Batches;
+using Floodgate.Client;
+using Floodgate.Client.Hosting;
 using Floodgate.Grains.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Orleans.Diagnostics;
 
 namespace Floodgate.Api.Tests;
@@ -17,15 +22,7 @@ public sealed class TracingTests(KeyedApiSilo silo) : IClassFixture<KeyedApiSilo
     public async Task SubmitOverHttp_WithTraceparent_BatchAndItemSpansShareTheTrace()
     {
         var spans = new ConcurrentQueue<Activity>();
-        using var listener = new ActivityListener
-        {
-            // What the silo's OpenTelemetry tracer listens to.
-            ShouldListenTo = source => source.Name is FloodgateTracing.SourceName or "Microsoft.AspNetCore"
-                || source.Name == ActivitySources.ApplicationGrainActivitySourceName,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = spans.Enqueue,
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var listener = Listen(spans);
         var traceId = ActivityTraceId.CreateRandom();
         var limiter = ApiSilo.UniqueName("traced");
 
@@ -40,15 +37,8 @@ public sealed class TracingTests(KeyedApiSilo silo) : IClassFixture<KeyedApiSilo
         var id = submitted.GetProperty("batchId").GetString()!;
         await (await silo.SendAsync(HttpMethod.Get, $"/api/batches/{id}/results", key: silo.ClientKey)).Content.ReadAsStringAsync();
 
-        // The batch span ends with the write that makes the last outcome durable, just after the results are served.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!Traced(spans, traceId).Any(s => s.OperationName == FloodgateTracing.BatchSpan) && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-        }
-
+        var batch = await BatchSpanAsync(spans, traceId);
         var trace = Traced(spans, traceId);
-        var batch = Assert.Single(trace, s => s.OperationName == FloodgateTracing.BatchSpan);
         Assert.Equal(id, batch.GetTagItem("floodgate.batch.id"));
         Assert.Equal(true, batch.GetTagItem("floodgate.batch.finished"));
         Assert.Equal(4, batch.GetTagItem("floodgate.batch.succeeded"));
@@ -63,6 +53,64 @@ public sealed class TracingTests(KeyedApiSilo silo) : IClassFixture<KeyedApiSilo
             Assert.Single(trace, s => s.OperationName == FloodgateTracing.PermitWaitSpan && s.ParentSpanId == attempt.SpanId);
             Assert.Single(trace, s => s.OperationName == FloodgateTracing.UpstreamCallSpan && s.ParentSpanId == attempt.SpanId);
         }
+    }
+
+    [Fact]
+    public async Task SubmitThroughOrleansSdk_InsideCallersActivity_BatchSpanJoinsTheCallersTrace()
+    {
+        var spans = new ConcurrentQueue<Activity>();
+        using var listener = Listen(spans);
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.UseFloodgateClient(c =>
+        {
+            c.Gateways = [silo.Gateway];
+            c.ClusterId = silo.ClusterId;
+        });
+        using var host = builder.Build();
+        await host.StartAsync();
+        var floodgate = host.Services.GetRequiredService<IFloodgateClient>();
+        using var caller = new ActivitySource("Floodgate.Tests.Caller");
+        ActivityTraceId traceId;
+        string id;
+
+        using (var operation = caller.StartActivity("caller"))
+        {
+            traceId = operation!.TraceId;
+            var batch = await floodgate.SubmitBatchAsync(new BatchSpec { Items = ["1", "2"], Processor = "echo", Limiter = ApiSilo.UniqueName("traced-sdk") });
+            id = batch.Id;
+            await batch.WaitForCompletionAsync();
+        }
+
+        var batchSpan = await BatchSpanAsync(spans, traceId);
+        Assert.Equal(id, batchSpan.GetTagItem("floodgate.batch.id"));
+        Assert.Equal(2, Traced(spans, traceId).Count(s => s.OperationName == FloodgateTracing.ItemAttemptSpan));
+        await host.StopAsync();
+    }
+
+    private static ActivityListener Listen(ConcurrentQueue<Activity> spans)
+    {
+        var listener = new ActivityListener
+        {
+            // What the silo's OpenTelemetry tracer listens to, and the test's own caller.
+            ShouldListenTo = source => source.Name is FloodgateTracing.SourceName or "Microsoft.AspNetCore" or "Floodgate.Tests.Caller"
+                || source.Name == ActivitySources.ApplicationGrainActivitySourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+        return listener;
+    }
+
+    /// <summary>The batch span ends with the write that makes the last outcome durable, just after the results are served.</summary>
+    private static async Task<Activity> BatchSpanAsync(IEnumerable<Activity> spans, ActivityTraceId traceId)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!Traced(spans, traceId).Any(s => s.OperationName == FloodgateTracing.BatchSpan) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        return Assert.Single(Traced(spans, traceId), s => s.OperationName == FloodgateTracing.BatchSpan);
     }
 
     private static List<Activity> Traced(IEnumerable<Activity> spans, ActivityTraceId traceId) =>

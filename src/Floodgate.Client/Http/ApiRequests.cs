@@ -55,7 +55,7 @@ public sealed record SubmitBatchRequest
         ArgumentNullException.ThrowIfNull(spec);
         return new SubmitBatchRequest
         {
-            Items = spec.Items.Select(item => JsonDocument.Parse(item).RootElement).ToList(),
+            Items = spec.Items.Select(item => JsonSerializer.Deserialize<JsonElement>(item)).ToList(),
             Processor = spec.Processor,
             ProcessorOptions = spec.ProcessorOptions.ToDictionary(o => o.Key, o => JsonSerializer.SerializeToElement(o.Value)),
             Limiter = spec.Limiter,
