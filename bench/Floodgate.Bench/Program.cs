@@ -99,7 +99,7 @@ try
     await Concurrently(callers, 50, async () => { await breaker.GetStatusAsync(); }); // warm-up
     await Concurrently(callers, 50, async () =>
     {
-        var warm = await limiter.AcquireAsync(new AcquireRequest("bench", 1, TimeSpan.FromSeconds(30)));
+        var warm = await limiter.AcquireWaitingAsync(new AcquireRequest("bench", 1, TimeSpan.FromSeconds(30)), TimeProvider.System);
         await limiter.ReleaseAsync(warm.Lease!.LeaseId);
     });
     var plain = await MeasureAsync(() => Concurrently(callers, perCaller, async () =>
@@ -109,7 +109,7 @@ try
     }));
     var leases = await MeasureAsync(() => Concurrently(callers, perCaller, async () =>
     {
-        var result = await limiter.AcquireAsync(new AcquireRequest("bench", 1, TimeSpan.FromSeconds(30)));
+        var result = await limiter.AcquireWaitingAsync(new AcquireRequest("bench", 1, TimeSpan.FromSeconds(30)), TimeProvider.System);
         await limiter.ReleaseAsync(result.Lease!.LeaseId);
     }));
     var pairs = callers * perCaller;
@@ -130,7 +130,7 @@ try
     var allocatedPerItem = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / items;
     var leaseOnly = await MeasureAsync(() => Concurrently(callers, items / callers, async () =>
     {
-        var result = await limiter.AcquireAsync(new AcquireRequest("bench", 1, TimeSpan.FromSeconds(30)));
+        var result = await limiter.AcquireWaitingAsync(new AcquireRequest("bench", 1, TimeSpan.FromSeconds(30)), TimeProvider.System);
         await limiter.ReleaseAsync(result.Lease!.LeaseId);
     }));
     rows.Add(($"Batch of {items} echo items, local/global limit {callers}", Rate(items, batch), $"{items} lease round trips {Rate(items / callers * callers, leaseOnly)}", Ratio(batch, leaseOnly)));

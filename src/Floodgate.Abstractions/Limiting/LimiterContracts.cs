@@ -82,6 +82,14 @@ public enum AcquireFailure
 
     /// <summary>The limiter could not make the grant durable (its storage failed); nothing was granted; retry.</summary>
     Unavailable = 5,
+
+    /// <summary>
+    /// Still queued: the limiter holds one call for at most its <c>MaxRequestHold</c>, so that a limiter activation that
+    /// has to go away (silo shutdown, rebalancing, a lost directory entry) is never held up by its waiters. The place in
+    /// the queue is kept for <see cref="AcquireResult.RequestId"/>: call again at once with that request id and what is
+    /// left of the wait (<see cref="LimiterAcquireExtensions.AcquireWaitingAsync"/> does).
+    /// </summary>
+    Queued = 6,
 }
 
 /// <summary>The answer to an acquire: a lease, or a failure with a hint of when to try again, and the permits left free.</summary>
@@ -91,13 +99,18 @@ public sealed record AcquireResult(
     [property: Id(1)] AcquireFailure Failure,
     [property: Id(2)] string? Reason,
     [property: Id(3)] TimeSpan? RetryAfter,
-    [property: Id(4)] int Available)
+    [property: Id(4)] int Available,
+    [property: Id(5)] string? RequestId = null)
 {
     /// <summary>True when a lease was granted.</summary>
     public bool Granted => Lease is not null;
 
     /// <summary>A successful result; <paramref name="available"/> is what remained free after the grant.</summary>
     public static AcquireResult Success(Lease lease, int available) => new(lease, AcquireFailure.None, null, null, available);
+
+    /// <summary>The wait goes on in the queue under <paramref name="requestId"/>; the caller asks again with it.</summary>
+    public static AcquireResult StillQueued(string requestId, int available) =>
+        new(null, AcquireFailure.Queued, "Still waiting in the queue.", TimeSpan.Zero, available, requestId);
 
     /// <summary>A failed result.</summary>
     public static AcquireResult Fail(AcquireFailure failure, string reason, TimeSpan? retryAfter, int available) =>

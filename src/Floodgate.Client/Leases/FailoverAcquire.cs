@@ -58,7 +58,7 @@ internal sealed class FailoverAcquire
                     var left = state.WaitUntil - _time.GetUtcNow();
                     var attempt = state.Request.WaitTimeout <= TimeSpan.Zero ? state.Request
                         : state.Request with { WaitTimeout = left > TimeSpan.Zero ? left : TimeSpan.Zero };
-                    return await state.Limiter.AcquireAsync(attempt, ctx.CancellationToken);
+                    return await state.Limiter.AcquireWaitingAsync(attempt, _time, ctx.CancellationToken);
                 },
                 context,
                 (Limiter: limiter, Request: withId, WaitUntil: waitUntil));

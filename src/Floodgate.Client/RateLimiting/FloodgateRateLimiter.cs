@@ -236,7 +236,7 @@ internal sealed class FloodgateRateLimiter : RateLimiter
             }
 
             var wait = pending.Queued ? _queueTimeout : TimeSpan.Zero;
-            var call = _limiter.AcquireAsync(new AcquireRequest(_holder, weight, wait, _leaseTtl, _priority, pending.RequestId));
+            var call = _limiter.AcquireWaitingAsync(new AcquireRequest(_holder, weight, wait, _leaseTtl, _priority, pending.RequestId), _time);
             if (await Task.WhenAny(call, pending.Stopped).ConfigureAwait(false) != call)
             {
                 Observe(call);

@@ -18,7 +18,11 @@ internal static class BatchConstants
     /// <summary>A start that failed (e.g. addressed to a silo that is stopping) is checked this soon, not at the next in-flight check.</summary>
     public static readonly TimeSpan FailedStartRecheck = TimeSpan.FromMilliseconds(500);
 
-    public static readonly TimeSpan MaxPollWait = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// Short on purpose: Orleans deactivates a batch only once no call runs in it, so a long poll would hold up a shutdown
+    /// or a move (and every message queued behind it); readers simply poll again.
+    /// </summary>
+    public static readonly TimeSpan MaxPollWait = TimeSpan.FromSeconds(2);
 
     public const int IncreaseAfterSuccesses = 10;
 

@@ -23,8 +23,11 @@ public sealed class BatchOptions
     /// <value>10.</value>
     public int IncreaseAfterSuccesses { get; set; } = BatchConstants.IncreaseAfterSuccesses;
 
-    /// <summary>Longest a watcher or result reader waits in one call for something new.</summary>
-    /// <value>30 s.</value>
+    /// <summary>
+    /// Longest a watcher or result reader waits in one call for something new (the SDK polls again). Keep it short: a
+    /// batch activation cannot deactivate (shutdown, move) while such a call is held.
+    /// </summary>
+    /// <value>2 s.</value>
     public TimeSpan MaxPollWait { get; set; } = BatchConstants.MaxPollWait;
 
     /// <summary>

@@ -80,8 +80,8 @@ internal sealed class HeldPermits : IAsyncDisposable
                 async ct =>
                 {
                     var left = deadline - time.GetUtcNow();
-                    var answer = await limiter.AcquireAsync(
-                        new AcquireRequest(work.BatchId, 1, left > TimeSpan.Zero ? left : TimeSpan.Zero, null, work.Priority, requestId), ct);
+                    var answer = await limiter.AcquireWaitingAsync(
+                        new AcquireRequest(work.BatchId, 1, left > TimeSpan.Zero ? left : TimeSpan.Zero, null, work.Priority, requestId), time, ct);
                     return answer.Failure is AcquireFailure.Fenced or AcquireFailure.Unavailable
                         ? throw new LimiterMovedException(name)
                         : answer;

@@ -81,6 +81,10 @@ internal sealed partial class GlobalLimiterGrain(
         {
             LogTookOverUnclean(Name, _epoch, _ledger.LeaseCount, _ledger.InUse);
         }
+        else if (_ledger.LeaseCount > 0)
+        {
+            LogTookOver(Name, _epoch, _ledger.LeaseCount, _ledger.InUse);
+        }
 
         var sweep = _options.PersistInterval < _options.ConfirmInterval ? _options.PersistInterval : _options.ConfirmInterval;
         this.RegisterGrainTimer(SweepAsync, new GrainTimerCreationOptions { DueTime = sweep, Period = sweep, Interleave = true });
@@ -138,43 +142,49 @@ internal sealed partial class GlobalLimiterGrain(
     public async Task<AcquireResult> AcquireAsync(AcquireRequest request, CancellationToken cancellationToken = default)
     {
         var ttl = ValidateAcquire(request);
-        var startedAt = time.GetTimestamp();
+        var askedAt = time.GetUtcNow();
         if (_ledger.Stopped)
         {
             return Moved();
         }
 
         _ledger.ExpireDue();
-        var lease = request.RequestId is { } requestId ? _ledger.LeaseOf(requestId) : null;
+        if (request.RequestId is { } requestId)
+        {
+            if (_ledger.LeaseOf(requestId) is { } granted)
+            {
+                // A repeated acquire (a retry after a fault, or the next call of a detached waiter): hand the lease out
+                // again once it is durable.
+                return await CommitGrantAsync(granted, request, _ledger.Delivered(requestId), cancellationToken);
+            }
+
+            if (_ledger.IsCancelled(requestId))
+            {
+                return Cancelled(requestId);
+            }
+
+            if (_ledger.WaiterOf(requestId) is { } queued)
+            {
+                // The caller of a waiter answered "still queued" is back: it keeps its place.
+                return await WaitThenCommitAsync(queued, request, cancellationToken);
+            }
+        }
+
+        var lease = _ledger.TryAcquire(request.Holder, request.Weight, ttl, request.RequestId);
         if (lease is not null)
         {
-            // A repeated acquire: the lease is already durable; hand it out again.
-            return AcquireResult.Success(lease, Available);
+            return await CommitGrantAsync(lease, request, askedAt, cancellationToken);
         }
 
-        if (request.RequestId is { } cancelledId && _ledger.IsCancelled(cancelledId))
+        if (request.WaitTimeout == TimeSpan.Zero)
         {
-            return Cancelled(cancelledId);
+            return Unavailable();
         }
 
-        lease = _ledger.TryAcquire(request.Holder, request.Weight, ttl, request.RequestId);
-        if (lease is null)
-        {
-            if (request.WaitTimeout == TimeSpan.Zero)
-            {
-                return Unavailable();
-            }
-
-            var waited = await WaitAsync(request, ttl, cancellationToken);
-            if (waited.Lease is null)
-            {
-                return waited;
-            }
-
-            lease = waited.Lease;
-        }
-
-        return await CommitGrantAsync(lease, request, startedAt, cancellationToken);
+        // A wait outlives one call, so it needs an id to be found again by the next call; the answer carries it.
+        var id = request.RequestId ?? AcquireRequest.NewRequestId();
+        var waiter = _ledger.Enqueue(request.Holder, request.Weight, ttl, request.Priority, id, request.WaitTimeout);
+        return await WaitThenCommitAsync(waiter, request with { RequestId = id }, cancellationToken);
     }
 
     public Task<bool> CancelAcquireAsync(string requestId)
@@ -223,15 +233,35 @@ internal sealed partial class GlobalLimiterGrain(
         return Task.FromResult(Snapshot());
     }
 
-    /// <summary>Waits in the queue; returns the granted (not yet durable) lease, or a failure.</summary>
-    private async Task<AcquireResult> WaitAsync(AcquireRequest request, TimeSpan ttl, CancellationToken cancellationToken)
+    private async Task<AcquireResult> WaitThenCommitAsync(PermitLedger.Waiter waiter, AcquireRequest request, CancellationToken cancellationToken)
     {
-        var waiter = (request.RequestId is { } id ? _ledger.WaiterOf(id) : null)
-            ?? _ledger.Enqueue(request.Holder, request.Weight, ttl, request.Priority, request.RequestId);
+        var waited = await WaitAsync(waiter, request, cancellationToken);
+        return waited.Lease is { } lease ? await CommitGrantAsync(lease, request, waiter.EnqueuedAt, cancellationToken) : waited;
+    }
+
+    /// <summary>
+    /// Waits in the queue for at most one slice (<see cref="LimiterOptions.MaxRequestHold"/>): Orleans deactivates an
+    /// activation only once no request runs in it, so a call held for a long wait would hold up a shutdown, a migration
+    /// or the move after a lost directory entry, and every message queued behind it. Returns the granted (not yet
+    /// durable) lease, "still queued" (the waiter keeps its place for the caller's next call), or a failure.
+    /// </summary>
+    private async Task<AcquireResult> WaitAsync(PermitLedger.Waiter waiter, AcquireRequest request, CancellationToken cancellationToken)
+    {
+        waiter.Attach();
         ScheduleWake();
+        var now = time.GetUtcNow();
+        var callDeadline = now + request.WaitTimeout;
+        var deadline = waiter.Deadline < callDeadline ? waiter.Deadline : callDeadline;
+        var left = deadline - now;
+        var slice = left < _options.MaxRequestHold ? left : _options.MaxRequestHold;
         try
         {
-            return AcquireResult.Success(await waiter.Task.WaitAsync(request.WaitTimeout, time, cancellationToken), 0);
+            return AcquireResult.Success(await waiter.Task.WaitAsync(slice > TimeSpan.Zero ? slice : TimeSpan.Zero, time, cancellationToken), 0);
+        }
+        catch (TimeoutException) when (slice < left && !waiter.Task.IsCompleted)
+        {
+            _ledger.Detach(waiter);
+            return AcquireResult.StillQueued(waiter.RequestId!, Available);
         }
         catch (TimeoutException)
         {
@@ -268,8 +298,11 @@ internal sealed partial class GlobalLimiterGrain(
         }
     }
 
-    /// <summary>Makes a grant durable before it is returned; re-checks everything that may have changed meanwhile.</summary>
-    private async Task<AcquireResult> CommitGrantAsync(Lease lease, AcquireRequest request, long startedAt, CancellationToken cancellationToken)
+    /// <summary>
+    /// Makes a grant durable before it is returned; re-checks everything that may have changed meanwhile. A first delivery
+    /// (<paramref name="askedAt"/> set) is counted as a grant with its wait.
+    /// </summary>
+    private async Task<AcquireResult> CommitGrantAsync(Lease lease, AcquireRequest request, DateTimeOffset? askedAt, CancellationToken cancellationToken)
     {
         try
         {
@@ -305,7 +338,11 @@ internal sealed partial class GlobalLimiterGrain(
             cancellationToken.ThrowIfCancellationRequested();
         }
 
-        metrics.Granted(Name, time.GetElapsedTime(startedAt));
+        if (askedAt is { } asked)
+        {
+            metrics.Granted(Name, time.GetUtcNow() - asked);
+        }
+
         return AcquireResult.Success(lease, Available);
     }
 
@@ -324,6 +361,12 @@ internal sealed partial class GlobalLimiterGrain(
         if (expired > 0)
         {
             LogLeasesExpired(Name, expired);
+        }
+
+        var (waiters, grants) = _ledger.DropAbandoned(_options.AbandonedWaiterGrace);
+        if (waiters + grants > 0)
+        {
+            LogAbandonedDropped(Name, waiters, grants);
         }
 
         // Counted here for every path that expires leases (acquire, status and sweep all call ExpireDue).
@@ -538,6 +581,12 @@ internal sealed partial class GlobalLimiterGrain(
 
     /// <summary>The limits as set by callers and administrators (written with the lease table).</summary>
     private sealed record LimitsState(int? MaxConcurrency, LimitSource Source, int? RequestsPerMinute, double? RateSafetyFactor);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Limiter {Limiter} (epoch {Epoch}) took over {Leases} lease(s) handed over by its predecessor: {Permits} permit(s) in use")]
+    private partial void LogTookOver(string limiter, long epoch, int leases, int permits);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Limiter {Limiter}: dropped {Waiters} waiter(s) and released {Grants} grant(s) whose callers did not come back")]
+    private partial void LogAbandonedDropped(string limiter, int waiters, int grants);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Limiter {Limiter}: {Count} lease(s) expired without renewal")]
     private partial void LogLeasesExpired(string limiter, int count);

@@ -33,6 +33,20 @@ public sealed class LimiterOptions
     /// <summary>Longest time a caller may wait in the queue.</summary>
     public TimeSpan MaxWaitTimeout { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// Longest time one acquire call is held in the limiter; a longer wait goes on in slices of this (the caller calls
+    /// again with the same request id and keeps its place). Orleans deactivates an activation only once no request runs
+    /// in it, so this bounds how long a limiter that must move (shutdown, rebalancing, a lost directory entry) keeps
+    /// callers, releases and renewals waiting.
+    /// </summary>
+    public TimeSpan MaxRequestHold { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long a waiter answered "still queued" keeps its place without its caller calling again, and how long a grant
+    /// made to such a waiter waits to be picked up before it is released (the caller is gone).
+    /// </summary>
+    public TimeSpan AbandonedWaiterGrace { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How often expired leases are swept.</summary>
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -130,6 +144,16 @@ internal sealed class LimiterOptionsValidator : IValidateOptions<LimiterOptions>
         if (o.PersistInterval <= TimeSpan.Zero)
         {
             errors.Add($"{LimiterOptions.SectionName}:PersistInterval must be positive (got {o.PersistInterval}).");
+        }
+
+        if (o.MaxRequestHold <= TimeSpan.Zero || o.MaxRequestHold > TimeSpan.FromSeconds(30))
+        {
+            errors.Add($"{LimiterOptions.SectionName}:MaxRequestHold must be positive and at most 30 seconds (got {o.MaxRequestHold}).");
+        }
+
+        if (o.AbandonedWaiterGrace < o.MaxRequestHold || o.AbandonedWaiterGrace > TimeSpan.FromMinutes(5))
+        {
+            errors.Add($"{LimiterOptions.SectionName}:AbandonedWaiterGrace must be at least MaxRequestHold and at most 5 minutes (got {o.AbandonedWaiterGrace}).");
         }
 
         if (o.RetryAfterHint <= TimeSpan.Zero)

@@ -11,6 +11,10 @@ namespace Floodgate.Grains.Limiting;
 /// the head is never skipped, so a heavy (weight &gt; 1) waiter cannot be starved by light ones.
 /// Durability: <see cref="Version"/> grows with every change worth persisting; <see cref="SnapshotLeases"/> and
 /// <see cref="Restore"/> carry the lease table and rate window from one activation to the next.
+/// Detached waiters: the grain holds an acquire call only for a slice of its wait and then answers "still queued"; the
+/// waiter keeps its place, detached, until its caller calls again with the same request id (<see cref="Waiter.Attach"/>).
+/// A waiter whose caller does not come back, and a grant made to it that nobody picks up, are dropped after a grace time
+/// (<see cref="DropAbandoned"/>).
 /// </summary>
 internal sealed class PermitLedger(string name, TimeProvider time)
 {
@@ -27,6 +31,10 @@ internal sealed class PermitLedger(string name, TimeProvider time)
     private readonly Dictionary<string, string> _leaseByRequest = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Waiter> _waiterByRequest = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _cancelledRequests = new(StringComparer.Ordinal);
+
+    // Grants made to detached waiters, by request id, with the time of the grant and of the waiter's first call: delivered
+    // when the caller calls again.
+    private readonly Dictionary<string, (DateTimeOffset GrantedAt, DateTimeOffset AskedAt)> _undelivered = new(StringComparer.Ordinal);
     private readonly Dictionary<(AcquirePriority, string), Queue<Waiter>> _queues = [];
     private readonly Dictionary<AcquirePriority, LinkedList<string>> _rotations = ClassesHighFirst.ToDictionary(c => c, _ => new LinkedList<string>());
     private readonly RateWindow _rate = new(time);
@@ -113,10 +121,19 @@ internal sealed class PermitLedger(string name, TimeProvider time)
         return _leaseByRequest.TryGetValue(requestId, out var leaseId) && Release(leaseId);
     }
 
-    /// <summary>Queues a waiter; it completes when <see cref="Pump"/> grants it.</summary>
-    public Waiter Enqueue(string holder, int weight, TimeSpan ttl, AcquirePriority priority = AcquirePriority.Normal, string? requestId = null)
+    /// <summary>
+    /// Queues a waiter that gives up after <paramref name="wait"/> (null: never by itself); it completes when
+    /// <see cref="Pump"/> grants it.
+    /// </summary>
+    public Waiter Enqueue(
+        string holder, int weight, TimeSpan ttl, AcquirePriority priority = AcquirePriority.Normal, string? requestId = null, TimeSpan? wait = null)
     {
-        var waiter = new Waiter(holder, weight, ttl, priority, requestId);
+        var now = time.GetUtcNow();
+        var waiter = new Waiter(holder, weight, ttl, priority, requestId)
+        {
+            EnqueuedAt = now,
+            Deadline = wait is { } w ? now + w : DateTimeOffset.MaxValue,
+        };
         if (requestId is not null)
         {
             _waiterByRequest[requestId] = waiter;
@@ -152,6 +169,45 @@ internal sealed class PermitLedger(string name, TimeProvider time)
         // The abandoned waiter may have been the head that blocked others.
         Pump();
         return true;
+    }
+
+    /// <summary>The waiter's call ended while it still waits: it keeps its place until its caller calls again.</summary>
+    public void Detach(Waiter waiter) => waiter.DetachedAt = time.GetUtcNow();
+
+    /// <summary>
+    /// The lease granted to <paramref name="requestId"/> reaches its caller. Returns when that caller first asked, if the
+    /// lease was granted while it was detached (its first delivery); null for a repeated delivery.
+    /// </summary>
+    public DateTimeOffset? Delivered(string requestId) => _undelivered.Remove(requestId, out var grant) ? grant.AskedAt : null;
+
+    /// <summary>
+    /// Drops what callers left behind: waiters detached for longer than <paramref name="grace"/> or past their deadline,
+    /// and grants made to detached waiters that nobody picked up within <paramref name="grace"/> (released). Returns how
+    /// many waiters and grants were dropped.
+    /// </summary>
+    public (int Waiters, int Grants) DropAbandoned(TimeSpan grace)
+    {
+        var now = time.GetUtcNow();
+        var waiters = 0;
+        foreach (var waiter in _waiterByRequest.Values.Where(w => w.DetachedAt is { } at && (at + grace <= now || w.Deadline <= now)).ToList())
+        {
+            if (Abandon(waiter, timedOut: waiter.Deadline <= now))
+            {
+                waiters++;
+            }
+        }
+
+        var grants = 0;
+        foreach (var requestId in _undelivered.Where(u => u.Value.GrantedAt + grace <= now).Select(u => u.Key).ToList())
+        {
+            _undelivered.Remove(requestId);
+            if (_leaseByRequest.TryGetValue(requestId, out var leaseId) && Release(leaseId))
+            {
+                grants++;
+            }
+        }
+
+        return (waiters, grants);
     }
 
     /// <summary>Releases a lease. Returns false when it is unknown or already gone.</summary>
@@ -289,6 +345,11 @@ internal sealed class PermitLedger(string name, TimeProvider time)
                 }
 
                 ForgetWaiter(head);
+                if (head.DetachedAt is not null && head.RequestId is { } requestId)
+                {
+                    _undelivered[requestId] = (time.GetUtcNow(), head.EnqueuedAt);
+                }
+
                 head.Complete(Grant(head.Holder, head.Weight, head.Ttl, head.RequestId));
             }
         }
@@ -479,6 +540,7 @@ internal sealed class PermitLedger(string name, TimeProvider time)
         if (entry.RequestId is { } requestId)
         {
             _leaseByRequest.Remove(requestId);
+            _undelivered.Remove(requestId);
         }
 
         InUse -= entry.Lease.Weight;
@@ -503,7 +565,19 @@ internal sealed class PermitLedger(string name, TimeProvider time)
 
         public string? RequestId { get; } = requestId;
 
+        /// <summary>When the waiter was queued.</summary>
+        public DateTimeOffset EnqueuedAt { get; init; }
+
+        /// <summary>When the waiter gives up.</summary>
+        public DateTimeOffset Deadline { get; init; } = DateTimeOffset.MaxValue;
+
+        /// <summary>Since when no call waits for this waiter (null while one does).</summary>
+        public DateTimeOffset? DetachedAt { get; internal set; }
+
         public Task<Lease> Task => _completion.Task;
+
+        /// <summary>Its caller is back (an acquire with its request id).</summary>
+        internal void Attach() => DetachedAt = null;
 
         internal void Complete(Lease lease) => _completion.TrySetResult(lease);
 

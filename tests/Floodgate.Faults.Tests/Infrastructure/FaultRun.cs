@@ -134,7 +134,7 @@ internal sealed class FaultRun : IAsyncDisposable
         }
     }
 
-    public FaultDrill Drill() => new(Cluster, Probe, Sampler, Log);
+    public FaultDrill Drill() => new(Cluster, Probe, Sampler, Log, Limiter);
 
     /// <summary>What the silo hosts now (limiter and/or batch), for the fault's description.</summary>
     public async Task<string> DescribeHostingAsync(SiloProcess silo, string batchId, CancellationToken cancellationToken)

@@ -28,6 +28,18 @@ public sealed class FloodgateHttpApi(Uri baseUrl, string? adminKey = null)
     public Task<LimiterSnapshot> GetLimiterAsync(string limiter, CancellationToken cancellationToken = default) =>
         SendAsync<LimiterSnapshot>(Request(HttpMethod.Get, $"api/limiters/{limiter}"), cancellationToken);
 
+    /// <summary><c>GET /api/limiters/{name}</c> as sent, for diagnostics (holders, waiters, epoch).</summary>
+    public async Task<JsonElement> GetLimiterJsonAsync(string limiter, CancellationToken cancellationToken = default)
+    {
+        using var request = Request(HttpMethod.Get, $"api/limiters/{limiter}");
+        using var cts = HarnessHttp.Within(CallTimeout, cancellationToken);
+        using var response = await HarnessHttp.Client.SendAsync(request, cts.Token);
+        var body = await response.Content.ReadAsStringAsync(cts.Token);
+        return response.IsSuccessStatusCode
+            ? JsonDocument.Parse(body).RootElement.Clone()
+            : throw new ApiCallException(response.StatusCode, $"GET /api/limiters/{limiter}", Excerpt(body));
+    }
+
     /// <summary>
     /// <c>POST /api/limiters/{name}/leases</c>: a lease, or the answer's status and failure when none was granted
     /// (429 busy or recovering, 503 fenced or cluster unavailable). Throws only when no answer came.

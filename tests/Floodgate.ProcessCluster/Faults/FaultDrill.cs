@@ -10,8 +10,11 @@ namespace Floodgate.ProcessCluster.Faults;
 /// idle time seen by the upstream (<see cref="UpstreamSampler"/>) and how long the silo took to exit. Used by the fault
 /// tests and the failover benchmark, so both measure the same way.
 /// </summary>
-public sealed class FaultDrill(FloodgateProcessCluster cluster, GrantProbe probe, UpstreamSampler sampler, Action<string> log)
+public sealed class FaultDrill(FloodgateProcessCluster cluster, GrantProbe probe, UpstreamSampler sampler, Action<string> log, string? limiter = null)
 {
+    /// <summary>A stall longer than this prints what the limiter reported during it (holders, waiters, epoch).</summary>
+    private static readonly TimeSpan ExplainStallsAbove = TimeSpan.FromSeconds(2);
+
     /// <summary>How long a SIGTERMed silo may take to exit before it is SIGKILLed (and the stop counts as unclean).</summary>
     public static readonly TimeSpan GracefulExitTimeout = TimeSpan.FromSeconds(30);
 
@@ -37,7 +40,11 @@ public sealed class FaultDrill(FloodgateProcessCluster cluster, GrantProbe probe
         TimeSpan bound,
         CancellationToken cancellationToken)
     {
+        using var trailStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var trail = limiter is null ? Task.FromResult(new List<string>()) : RecordStatusTrailAsync(limiter, trailStop.Token);
         var measurement = await probe.MeasureStallAsync(at, () => target.Process.ExitedAt, bound, cancellationToken);
+        await trailStop.CancelAsync();
+        var statuses = await trail;
         var clean = gracefulExit is null || await gracefulExit.WaitAsync(GracefulExitTimeout + TimeSpan.FromSeconds(15), cancellationToken);
 
         // Let the upstream pick up again before reading its idle time. At least 5 s: a lost batch host stalls dispatch
@@ -62,7 +69,48 @@ public sealed class FaultDrill(FloodgateProcessCluster cluster, GrantProbe probe
             bound,
             measurement.DescribeRefusals());
         log(report.Describe());
+        if (measurement.Stall is not { } stalled || stalled > ExplainStallsAbove)
+        {
+            log("limiter status during the stall:\n  " + string.Join("\n  ", statuses));
+        }
+
         return report;
+    }
+
+    /// <summary>The limiter's status every half second, as one line each, from any running silo.</summary>
+    private async Task<List<string>> RecordStatusTrailAsync(string name, CancellationToken cancellationToken)
+    {
+        var trail = new List<string>();
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var at = Timeline.Now;
+            try
+            {
+                var apis = cluster.RunningApis();
+                var status = await apis[trail.Count % apis.Count].GetLimiterJsonAsync(name, cancellationToken);
+                trail.Add($"t={at.TotalSeconds:0.0}: inUse {status.GetProperty("inUse")}, waiting {status.GetProperty("waiting")}, " +
+                    $"epoch {status.GetProperty("epoch")}, holders {status.GetProperty("holders")}");
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                trail.Add($"t={at.TotalSeconds:0.0}: {ex.GetType().Name}");
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+
+            try
+            {
+                await Task.Delay(500, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        return trail;
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;

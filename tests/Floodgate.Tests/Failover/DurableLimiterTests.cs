@@ -5,6 +5,7 @@ using Floodgate.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
+using Orleans.Core.Internal;
 using Orleans.Providers;
 using Orleans.Runtime.Hosting;
 using Orleans.Serialization;
@@ -67,7 +68,7 @@ public sealed class DurableLimiterTests(DurableClusterFixture fixture) : IClassF
         await limiter.SetLimitsAsync(new LimiterLimits(1));
         var held = (await limiter.AcquireAsync(new AcquireRequest("first", 1, TimeSpan.Zero))).Lease!;
 
-        var waiting = limiter.AcquireAsync(new AcquireRequest("second", 1, TimeSpan.FromSeconds(30)));
+        var waiting = limiter.AcquireWaitingAsync(new AcquireRequest("second", 1, TimeSpan.FromSeconds(30)), TimeProvider.System);
         // Hold the permit past the 3 s response timeout before letting the waiter in.
         await Task.Delay(TimeSpan.FromSeconds(4));
         await limiter.ReleaseAsync(held.LeaseId);
@@ -76,6 +77,59 @@ public sealed class DurableLimiterTests(DurableClusterFixture fixture) : IClassF
         Assert.True(result.Granted);
         var status = await limiter.GetStatusAsync();
         Assert.Equal((1, 0), (status.InUse, status.Waiting));
+    }
+
+    [Fact]
+    public async Task AcquireAsync_WaitLongerThanOneHold_AnswersStillQueuedAndTheNextCallKeepsItsPlace()
+    {
+        var limiter = fixture.Cluster.Client.GetGrain<IGlobalLimiterGrain>(Unique.Name("slices"));
+        await limiter.SetLimitsAsync(new LimiterLimits(1));
+        var held = (await limiter.AcquireAsync(new AcquireRequest("first", 1, TimeSpan.Zero))).Lease!;
+
+        // No request id given: the limiter names the wait so the next call can find it.
+        var first = await limiter.AcquireAsync(new AcquireRequest("second", 1, TimeSpan.FromMinutes(1)));
+        Assert.Equal(AcquireFailure.Queued, first.Failure);
+        Assert.NotNull(first.RequestId);
+        var later = await limiter.AcquireAsync(new AcquireRequest("third", 1, TimeSpan.FromMinutes(1), RequestId: AcquireRequest.NewRequestId()));
+        Assert.Equal(AcquireFailure.Queued, later.Failure);
+
+        // The permit frees while neither caller is waiting in a call: it goes to the first in line, kept for its next call.
+        await limiter.ReleaseAsync(held.LeaseId);
+        var status = await limiter.GetStatusAsync();
+        Assert.Equal((1, 1), (status.InUse, status.Waiting));
+        var granted = await limiter.AcquireAsync(new AcquireRequest("second", 1, TimeSpan.FromMinutes(1), RequestId: first.RequestId));
+        Assert.True(granted.Granted);
+        Assert.Equal("second", granted.Lease!.Holder);
+
+        // The third caller never comes back: its place is dropped after the grace time.
+        await Eventually.TrueAsync(async () => (await limiter.GetStatusAsync()).Waiting == 0);
+        await limiter.ReleaseAsync(granted.Lease.LeaseId);
+        Assert.Equal(0, (await limiter.GetStatusAsync()).InUse);
+    }
+
+    [Fact]
+    public async Task DeactivateOnIdle_WithACallerWaiting_MovesWhileItWaitsAndTheSuccessorGrantsIt()
+    {
+        var limiter = fixture.Cluster.Client.GetGrain<IGlobalLimiterGrain>(Unique.Name("move-waiting"));
+        await limiter.SetLimitsAsync(new LimiterLimits(1));
+        var held = (await limiter.AcquireAsync(new AcquireRequest("first", 1, TimeSpan.Zero))).Lease!;
+        var epoch = (await limiter.GetStatusAsync()).Epoch;
+        var waiting = limiter.AcquireWaitingAsync(new AcquireRequest("second", 1, TimeSpan.FromMinutes(10)), TimeProvider.System);
+        await Eventually.TrueAsync(async () => (await limiter.GetStatusAsync()).Waiting == 1);
+
+        // What Orleans does when it moves an activation (rebalancing, a lost directory entry): it deactivates once no
+        // request runs in it. A call held for the whole wait would keep the limiter, and every release, stuck meanwhile.
+        await limiter.Cast<IGrainManagementExtension>().DeactivateOnIdle();
+
+        await Eventually.TrueAsync(async () => (await limiter.GetStatusAsync()).Epoch > epoch);
+        Assert.False(waiting.IsCompleted);
+        var successor = await limiter.GetStatusAsync();
+        Assert.Equal((1, 1), (successor.InUse, successor.Waiting));
+
+        // The waiter's next call found the successor and queued there; a release reaches it and the permit moves on.
+        Assert.True(await limiter.ReleaseAsync(held.LeaseId));
+        var granted = await waiting.WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal("second", granted.Lease?.Holder);
     }
 
     [Fact]
