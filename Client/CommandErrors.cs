@@ -1,5 +1,8 @@
+using System.Net;
+using Floodgate.Cli.Commands;
 using Floodgate.Cli.Connection;
 using Floodgate.Cli.Output;
+using Floodgate.Client.Http;
 using Floodgate.Validation;
 
 namespace Floodgate.Cli;
@@ -7,8 +10,11 @@ namespace Floodgate.Cli;
 /// <summary>Turns whatever a command threw into one <c>error: …</c> line on stderr and an exit code; never a stack trace.</summary>
 internal static class CommandErrors
 {
-    /// <summary>Reports <paramref name="exception"/> and returns the exit code it maps to (see <see cref="ExitCodes"/>).</summary>
-    public static int Report(Exception exception, Terminal terminal, IEnumerable<string> gateways, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reports <paramref name="exception"/> and returns the exit code it maps to (see <see cref="ExitCodes"/>);
+    /// <paramref name="target"/> names where the commands went (gateways or URL, never a key).
+    /// </summary>
+    public static int Report(Exception exception, Terminal terminal, string target, CancellationToken cancellationToken)
     {
         switch (exception)
         {
@@ -21,11 +27,17 @@ internal static class CommandErrors
             case FloodgateNotFoundException notFound:
                 terminal.WriteError(notFound.Message);
                 return ExitCodes.NotFound;
+            case FloodgateAccessDeniedException { StatusCode: HttpStatusCode.Unauthorized } denied:
+                terminal.WriteError($"{denied.Message} (HTTP 401 from {target}; pass --api-key or set ${GlobalOptions.ApiKeyVariable})");
+                return ExitCodes.Unauthorized;
+            case FloodgateAccessDeniedException denied:
+                terminal.WriteError($"{denied.Message} (HTTP 403 from {target})");
+                return ExitCodes.Forbidden;
         }
 
         if (ConnectionFailures.TryGetReason(exception, out var reason))
         {
-            terminal.WriteError($"could not reach Floodgate at {string.Join(", ", gateways)}: {reason}");
+            terminal.WriteError($"could not reach Floodgate at {target}: {reason}");
             return ExitCodes.Unreachable;
         }
 

@@ -18,6 +18,12 @@ internal static class ExitCodes
     /// <summary>The named batch (or other resource) does not exist.</summary>
     public const int NotFound = 4;
 
+    /// <summary>HTTP mode: the silo wants an API key and got none, or one it does not know (HTTP 401). Nothing was changed.</summary>
+    public const int Unauthorized = 5;
+
+    /// <summary>HTTP mode: the key is valid but lacks the role, e.g. a client key for <c>limiter set</c> (HTTP 403). Nothing was changed.</summary>
+    public const int Forbidden = 6;
+
     /// <summary>Interrupted with Ctrl+C (128 + SIGINT). A running batch keeps running on the cluster.</summary>
     public const int Interrupted = 130;
 }

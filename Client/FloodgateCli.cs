@@ -22,7 +22,10 @@ internal static class FloodgateCli
     /// <summary>Runs one command line; returns its exit code (see <see cref="ExitCodes"/>).</summary>
     public static async Task<int> RunAsync(string[] args, IFloodgateClientProvider clients, Terminal terminal, TimeProvider time, CancellationToken cancellationToken)
     {
-        var globals = new GlobalOptions(Environment.GetEnvironmentVariable(GlobalOptions.GatewayVariable));
+        var globals = new GlobalOptions(
+            Environment.GetEnvironmentVariable(GlobalOptions.GatewayVariable),
+            Environment.GetEnvironmentVariable(GlobalOptions.UrlVariable),
+            Environment.GetEnvironmentVariable(GlobalOptions.ApiKeyVariable));
         var root = CreateRootCommand(globals, new CliSession(globals, clients, terminal, time));
         // No response files: '@' is legal in names (client@host), so "@x" must stay a plain argument.
         var parseResult = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
@@ -46,7 +49,7 @@ internal static class FloodgateCli
         }
         catch (Exception ex)
         {
-            return CommandErrors.Report(ex, terminal, globals.Read(parseResult).Gateways, cancellationToken);
+            return CommandErrors.Report(ex, terminal, globals.Target(parseResult), cancellationToken);
         }
     }
 
@@ -67,7 +70,9 @@ internal static class FloodgateCli
         var root = new RootCommand(
             "floodgate: submit batches to a Floodgate cluster, follow them, read their ordered results, and inspect or "
             + "change global limiters. Exit codes: 0 ok; 1 a watched/awaited batch ended cancelled (or an unexpected error); "
-            + "2 bad input or usage (nothing was sent); 3 the cluster could not be reached; 4 not found; 130 interrupted.");
+            + "2 bad input or usage (nothing was sent); 3 the cluster could not be reached; 4 not found; 5 API key missing or not valid "
+            + "(HTTP 401); 6 API key lacks the role (HTTP 403); 130 interrupted. Inside the cluster network commands use the Orleans "
+            + "gateway (--gateway); from anywhere else, the silo's HTTP API (--url and --api-key, or $FLOODGATE_URL and $FLOODGATE_API_KEY).");
         globals.AddTo(root);
         root.Subcommands.Add(new SubmitCommand(session));
         root.Subcommands.Add(new WatchCommand(session));

@@ -20,6 +20,6 @@ using var termination = PosixSignalRegistration.Create(PosixSignal.SIGTERM, cont
     interrupted.Cancel();
 });
 
-await using var clients = new OrleansClientProvider();
+await using var clients = new CliClientProvider();
 var terminal = new Terminal(Console.Out, Console.Error, !Console.IsOutputRedirected, !Console.IsErrorRedirected);
 return await FloodgateCli.RunAsync(args, clients, terminal, TimeProvider.System, interrupted.Token);

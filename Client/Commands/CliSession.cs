@@ -14,7 +14,7 @@ internal sealed class CliSession(GlobalOptions globals, IFloodgateClientProvider
     /// <summary>The clock (throttling of plain progress lines).</summary>
     public TimeProvider Time { get; } = time;
 
-    /// <summary>Connects to the cluster named by the global options. Call only once the input is known to be valid.</summary>
-    public Task<IFloodgateClient> ConnectAsync(ParseResult parseResult, CancellationToken cancellationToken) =>
+    /// <summary>Connects as the global options ask (gateway or HTTP). Call only once the input is known to be valid.</summary>
+    public Task<IFloodgateOperations> ConnectAsync(ParseResult parseResult, CancellationToken cancellationToken) =>
         clients.ConnectAsync(globals.Read(parseResult), cancellationToken);
 }

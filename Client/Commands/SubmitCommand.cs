@@ -142,13 +142,8 @@ internal sealed class SubmitCommand : Command
             IdempotencyKey = parseResult.GetValue(_idempotencyKey),
         };
 
-        var errors = new List<string>(BatchSpecValidator.Validate(spec));
         var batchId = parseResult.GetValue(_batchId);
-        if (batchId is not null && Names.Check("Batch id", batchId) is { } problem)
-        {
-            errors.Add(problem);
-        }
-
+        var errors = BatchSpecValidator.Validate(spec, batchId);
         return errors.Count == 0 ? (spec, batchId) : throw new FloodgateValidationException(errors);
     }
 

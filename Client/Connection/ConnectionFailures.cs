@@ -1,5 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Net;
 using System.Net.Sockets;
+using Floodgate.Client.Http;
 using Orleans.Runtime;
 using Orleans.Runtime.Messaging;
 
@@ -20,7 +22,10 @@ internal static class ConnectionFailures
                 or ConnectionFailedException
                 or OrleansMessageRejectionException
                 or TimeoutException
-                or SocketException)
+                or SocketException
+                or HttpRequestException
+                or HttpIOException
+                or FloodgateHttpException { StatusCode: HttpStatusCode.ServiceUnavailable })
             {
                 reason = ShortReason(current);
                 return true;

@@ -1,12 +1,11 @@
 using Floodgate.Client;
-using Floodgate.Client.Hosting;
 
 namespace Floodgate.Cli.Connection;
 
 /// <summary>Hands out a client that is already connected (tests, or a process that hosts its own Orleans client).</summary>
-internal sealed class FixedClientProvider(IFloodgateClient client) : IFloodgateClientProvider
+internal sealed class FixedClientProvider(IFloodgateOperations client) : IFloodgateClientProvider
 {
     /// <inheritdoc />
-    public Task<IFloodgateClient> ConnectAsync(FloodgateConnectionOptions connection, CancellationToken cancellationToken) =>
+    public Task<IFloodgateOperations> ConnectAsync(CliConnection connection, CancellationToken cancellationToken) =>
         Task.FromResult(client);
 }

@@ -9,10 +9,10 @@ using Orleans.Configuration;
 namespace Floodgate.Cli.Connection;
 
 /// <summary>
-/// The real provider: an Orleans client host built with <see cref="FloodgateClientServiceCollectionExtensions.UseFloodgateClient"/>,
+/// Gateway mode: an Orleans client host built with <see cref="FloodgateClientServiceCollectionExtensions.UseFloodgateClient"/>,
 /// started on the first connect and kept alive until disposed.
 /// </summary>
-internal sealed class OrleansClientProvider : IFloodgateClientProvider, IAsyncDisposable
+internal sealed class OrleansClientProvider : IAsyncDisposable
 {
     // A CLI must fail fast: one attempt per gateway, each bounded, and the whole connect bounded too.
     private static readonly TimeSpan OpenConnectionTimeout = TimeSpan.FromSeconds(5);
@@ -21,7 +21,7 @@ internal sealed class OrleansClientProvider : IFloodgateClientProvider, IAsyncDi
 
     private IHost? _host;
 
-    /// <inheritdoc />
+    /// <summary>Connects to the cluster; throws <see cref="ClusterUnreachableException"/> when no gateway answers.</summary>
     public async Task<IFloodgateClient> ConnectAsync(FloodgateConnectionOptions connection, CancellationToken cancellationToken)
     {
         if (_host is not null)

@@ -1,18 +1,17 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using System.Text.Json.Serialization;
+using Floodgate.Client.Formatting;
 
 namespace Floodgate.Cli.Output;
 
-/// <summary>The JSON shape of records printed with <c>--json</c>: camelCase names, enums as camelCase strings, indented.</summary>
+/// <summary>The JSON shape of records printed with <c>--json</c>: the HTTP API's (<see cref="FloodgateJson"/>), indented.</summary>
 internal static class CliJson
 {
     /// <summary>Options for printed records.</summary>
-    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web)
+    public static readonly JsonSerializerOptions Options = new(FloodgateJson.Options)
     {
         WriteIndented = true,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
     };
 
     /// <summary>Writes <paramref name="value"/> as JSON followed by a newline.</summary>

@@ -3,12 +3,14 @@ using System.IO.Pipelines;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
+using Floodgate.Client.Formatting;
 using Floodgate.Validation;
 
 namespace Floodgate.Silo.Api;
 
 /// <summary>
-/// JSON of the HTTP API: camelCase, enums as camelCase strings, numbers only as JSON numbers, unknown properties refused.
+/// JSON of the HTTP API: <see cref="FloodgateJson"/> (camelCase, enums as camelCase strings, ISO 8601 durations), with
+/// numbers only as JSON numbers and unknown properties refused in request bodies.
 /// Kept apart from the host's global JSON options so the API's strictness never changes another endpoint of the silo
 /// (health, dashboard).
 /// </summary>
@@ -170,16 +172,15 @@ internal static class ApiJson
 
     private static JsonSerializerOptions Create()
     {
-        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)
+        // The shared wire format (enums as strings, ISO 8601 durations), read strictly.
+        var options = new JsonSerializerOptions(FloodgateJson.Options)
         {
-            TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
             UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
             AllowDuplicateProperties = false,
 
             // The web defaults read "5" as 5; a number sent as a string is a mistyped property and gets a 400.
             NumberHandling = JsonNumberHandling.Strict,
         };
-        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
         options.MakeReadOnly();
         return options;
     }

@@ -15,6 +15,12 @@ public sealed class ApiOptions
 
     /// <summary>Keys for admin endpoints (they also open client endpoints). Empty: admin endpoints are refused.</summary>
     public List<string> AdminKeys { get; set; } = [];
+
+    /// <summary>
+    /// Whether <c>/metrics</c> needs a client key like the API (sent as a bearer token or basic-auth password by the
+    /// scraper). Default false: Prometheus scrapes without one; the metrics hold no secret.
+    /// </summary>
+    public bool MetricsRequireKey { get; set; }
 }
 
 /// <summary>Defaults and wire constants of the HTTP API, in one place.</summary>

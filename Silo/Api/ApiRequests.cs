@@ -1,113 +1,60 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
-using Floodgate.Batches;
 using Floodgate.Limiting;
 using Floodgate.Validation;
 
 namespace Floodgate.Silo.Api;
 
 /// <summary>
-/// Body of <c>POST /api/batches</c>. Everything but <see cref="Items"/> is optional; what is left out takes the
-/// defaults of <see cref="BatchSpec"/> (and so of <see cref="FloodgateDefaults"/>), exactly as in the SDK and the CLI.
+/// The long-poll query of <c>GET /api/batches/{id}</c>: <c>afterVersion</c> (a progress version the caller has seen) and
+/// <c>waitMs</c> (how long to wait for a newer one). Bad values are a 400 naming the parameter.
 /// </summary>
-internal sealed record SubmitBatchRequest
+internal readonly record struct ProgressWait(long AfterVersion, TimeSpan MaxWait)
 {
-    /// <summary>The items, any JSON values.</summary>
-    public IReadOnlyList<JsonElement>? Items { get; init; }
+    public static readonly TimeSpan DefaultWait = TimeSpan.FromSeconds(10);
 
-    public string? Processor { get; init; }
+    // The batch caps a wait far below this; the cap only keeps a huge number from overflowing a TimeSpan.
+    private const long MaxWaitMs = 3_600_000;
 
-    /// <summary>Processor options; strings, numbers and booleans (numbers and booleans are passed on as their JSON text).</summary>
-    public IReadOnlyDictionary<string, JsonElement>? ProcessorOptions { get; init; }
-
-    public string? Limiter { get; init; }
-
-    public int? LocalLimit { get; init; }
-
-    public int? GlobalLimit { get; init; }
-
-    public string? Breaker { get; init; }
-
-    public string? IdempotencyKey { get; init; }
-
-    public IReadOnlyList<string>? AdditionalLimiters { get; init; }
-
-    public AcquirePriority? Priority { get; init; }
-
-    public int? PermitTimeoutMs { get; init; }
-
-    /// <summary>Names the batch; otherwise an id is generated (or derived from <see cref="IdempotencyKey"/>).</summary>
-    public string? BatchId { get; init; }
-
-    /// <summary>
-    /// The spec as the SDK takes it. Problems only the wire can have (an option that is an object) are reported
-    /// together with everything <see cref="BatchSpecValidator"/> finds, so the caller sees every problem at once.
-    /// </summary>
-    public BatchSpec ToSpec()
+    /// <summary>Null when the query asks for no wait (no <c>afterVersion</c>).</summary>
+    public static ProgressWait? Read(IQueryCollection query)
     {
-        var wireErrors = new List<string>();
-        var options = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (key, value) in ProcessorOptions ?? new Dictionary<string, JsonElement>())
+        var errors = new List<string>();
+        var afterVersion = Number(query, "afterVersion", errors);
+        var waitMs = Number(query, "waitMs", errors);
+        if (waitMs < 0)
         {
-            switch (value.ValueKind)
-            {
-                case JsonValueKind.String:
-                    options[key] = value.GetString()!;
-                    break;
-                case JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False:
-                    options[key] = value.GetRawText();
-                    break;
-                default:
-                    wireErrors.Add($"Processor option '{key}' must be a string, number or boolean (got {value.ValueKind.ToString().ToLowerInvariant()}).");
-                    break;
-            }
+            errors.Add($"Query parameter 'waitMs' must not be negative (got {waitMs}).");
         }
 
-        var defaults = new BatchSpec { Items = [] };
-        var spec = new BatchSpec
+        if (waitMs is not null && afterVersion is null)
         {
-            Items = Items?.Select(item => item.GetRawText()).ToList() ?? [],
-            Processor = Processor ?? defaults.Processor,
-            ProcessorOptions = options,
-            Limiter = Limiter ?? defaults.Limiter,
-            LocalLimit = LocalLimit ?? defaults.LocalLimit,
-            GlobalLimit = GlobalLimit,
-            Breaker = Breaker,
-            IdempotencyKey = IdempotencyKey,
-            AdditionalLimiters = AdditionalLimiters ?? defaults.AdditionalLimiters,
-            Priority = Priority ?? defaults.Priority,
-            PermitTimeout = PermitTimeoutMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
-        };
-
-        if (wireErrors.Count > 0)
-        {
-            throw new FloodgateValidationException([.. wireErrors, .. BatchSpecValidator.Validate(spec)]);
+            errors.Add("Query parameter 'waitMs' needs 'afterVersion' (the progress version to wait past).");
         }
 
-        return spec;
+        if (errors.Count > 0)
+        {
+            throw new FloodgateValidationException(errors);
+        }
+
+        return afterVersion is { } version
+            ? new ProgressWait(version, waitMs is { } ms ? TimeSpan.FromMilliseconds(Math.Min(ms, MaxWaitMs)) : DefaultWait)
+            : null;
     }
-}
 
-/// <summary>Body of <c>PUT /api/limiters/{name}</c> (admin).</summary>
-internal sealed record SetLimitsRequest
-{
-    public int? MaxConcurrency { get; init; }
-
-    public int? RequestsPerMinute { get; init; }
-
-    public double? RateSafetyFactor { get; init; }
-
-    /// <summary>The limits; a missing <c>maxConcurrency</c> is reported with every other problem.</summary>
-    public LimiterLimits ToLimits()
+    private static long? Number(IQueryCollection query, string name, List<string> errors)
     {
-        if (MaxConcurrency is { } max)
+        if (!query.TryGetValue(name, out var values))
         {
-            return new LimiterLimits(max, RequestsPerMinute, RateSafetyFactor);
+            return null;
         }
 
-        // Validate the rest with a stand-in limit so one answer lists every problem.
-        var others = LimiterLimitsValidator.Validate(new LimiterLimits(1, RequestsPerMinute, RateSafetyFactor));
-        throw new FloodgateValidationException(["maxConcurrency is required (permits that may be held at once).", .. others]);
+        if (values.Count == 1 && long.TryParse(values[0], System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var value))
+        {
+            return value;
+        }
+
+        errors.Add($"Query parameter '{name}' must be one whole number.");
+        return null;
     }
 }
 

@@ -1,8 +1,11 @@
 using System.Buffers;
 using System.Text.Json;
+using Floodgate.Batches;
 using Floodgate.Client;
 using Floodgate.Client.Batches;
 using Floodgate.Client.Formatting;
+using Floodgate.Client.Http;
+using Floodgate.Silo.Security;
 
 namespace Floodgate.Silo.Api;
 
@@ -15,10 +18,17 @@ internal static class BatchEndpoints
     public static RouteGroupBuilder MapBatchEndpoints(this RouteGroupBuilder api)
     {
         var batches = api.MapGroup("/batches").RequireApiKey(ApiRole.Client);
-        batches.MapPost("", SubmitAsync);
-        batches.MapGet("/{id}", GetProgressAsync);
-        batches.MapGet("/{id}/results", ReadResultsAsync);
-        batches.MapDelete("/{id}", CancelAsync);
+        batches.MapPost("", SubmitAsync)
+            .WithSummary("Submit a batch").DescribesBody<SubmitBatchRequest>()
+            .Produces<BatchProgress>(StatusCodes.Status201Created).ProducesProblems(400, 415);
+        batches.MapGet("/{id}", GetProgressAsync)
+            .WithSummary("A batch's progress; with afterVersion (and waitMs), a long poll for the next change")
+            .Produces<BatchProgress>().ProducesProblems(400, 404);
+        batches.MapGet("/{id}/results", ReadResultsAsync)
+            .WithSummary("Outcomes in input order as NDJSON, one {position, status, result, error, attempts} object per line, streamed as the completed prefix grows")
+            .Produces(StatusCodes.Status200OK, contentType: "application/x-ndjson").ProducesProblems(400, 404);
+        batches.MapDelete("/{id}", CancelAsync)
+            .WithSummary("Cancel a batch").Produces<BatchProgress>(StatusCodes.Status202Accepted).ProducesProblems(400, 404);
         return api;
     }
 
@@ -33,8 +43,18 @@ internal static class BatchEndpoints
         return ApiJson.Created(request.HttpContext.Response, Location(batch.Id), progress);
     }
 
-    private static async Task<IResult> GetProgressAsync(string id, IFloodgateClient floodgate, CancellationToken cancellationToken) =>
-        ApiJson.Ok(await floodgate.GetBatch(id).GetProgressAsync(cancellationToken));
+    /// <summary>
+    /// The progress now, or, with <c>?afterVersion=N</c>, once its version is past N or the batch is finished, waiting at
+    /// most <c>waitMs</c> (default 10 s; the silo caps it): a long poll, so watchers see each change without polling.
+    /// </summary>
+    private static async Task<IResult> GetProgressAsync(string id, HttpRequest request, IFloodgateClient floodgate, CancellationToken cancellationToken)
+    {
+        var batch = floodgate.GetBatch(id);
+        var wait = ProgressWait.Read(request.Query);
+        return ApiJson.Ok(wait is { } w
+            ? await batch.WaitForProgressAsync(w.AfterVersion, w.MaxWait, cancellationToken)
+            : await batch.GetProgressAsync(cancellationToken));
+    }
 
     private static async Task<IResult> ReadResultsAsync(string id, IFloodgateClient floodgate, CancellationToken cancellationToken)
     {

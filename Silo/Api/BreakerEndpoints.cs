@@ -1,4 +1,6 @@
+using Floodgate.Breakers;
 using Floodgate.Client;
+using Floodgate.Silo.Security;
 
 namespace Floodgate.Silo.Api;
 
@@ -7,7 +9,8 @@ internal static class BreakerEndpoints
 {
     public static RouteGroupBuilder MapBreakerEndpoints(this RouteGroupBuilder api)
     {
-        api.MapGet("/breakers/{name}", GetStatusAsync).RequireApiKey(ApiRole.Client);
+        api.MapGet("/breakers/{name}", GetStatusAsync).RequireApiKey(ApiRole.Client)
+            .WithSummary("A shared circuit breaker's state").Produces<CircuitStatus>().ProducesProblems(400);
         return api;
     }
 

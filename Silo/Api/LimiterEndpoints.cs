@@ -1,5 +1,7 @@
 using Floodgate.Client;
+using Floodgate.Client.Http;
 using Floodgate.Limiting;
+using Floodgate.Silo.Security;
 using Floodgate.Validation;
 
 namespace Floodgate.Silo.Api;
@@ -13,12 +15,21 @@ internal static class LimiterEndpoints
     public static RouteGroupBuilder MapLimiterEndpoints(this RouteGroupBuilder api)
     {
         var limiter = api.MapGroup("/limiters/{name}");
-        limiter.MapGet("", GetStatusAsync).RequireApiKey(ApiRole.Client);
-        limiter.MapPut("", SetLimitsAsync).RequireApiKey(ApiRole.Admin);
-        limiter.MapPost("/leases", AcquireAsync).RequireApiKey(ApiRole.Client);
-        limiter.MapPut("/leases/{leaseId}", RenewAsync).RequireApiKey(ApiRole.Client);
-        limiter.MapDelete("/leases/{leaseId}", ReleaseAsync).RequireApiKey(ApiRole.Client);
-        limiter.MapDelete("/requests/{requestId}", CancelAcquireAsync).RequireApiKey(ApiRole.Client);
+        limiter.MapGet("", GetStatusAsync).RequireApiKey(ApiRole.Client)
+            .WithSummary("A limiter's status").Produces<LimiterStatus>().ProducesProblems(400);
+        limiter.MapPut("", SetLimitsAsync).RequireApiKey(ApiRole.Admin)
+            .WithSummary("Change a limiter's limits live").DescribesBody<SetLimitsRequest>()
+            .Produces<LimiterStatus>().ProducesProblems(400, 403, 415);
+        limiter.MapPost("/leases", AcquireAsync).RequireApiKey(ApiRole.Client)
+            .WithSummary("Acquire a lease (permits held until released or expired)").DescribesBody<AcquireLeaseRequest>()
+            .Produces<LeaseResponse>(StatusCodes.Status201Created).ProducesProblems(400, 409, 415, 429);
+        limiter.MapPut("/leases/{leaseId}", RenewAsync).RequireApiKey(ApiRole.Client)
+            .WithSummary("Renew a lease by its TTL").DescribesBody<RenewLeaseRequest>()
+            .Produces<LeaseResponse>().ProducesProblems(400, 404, 415);
+        limiter.MapDelete("/leases/{leaseId}", ReleaseAsync).RequireApiKey(ApiRole.Client)
+            .WithSummary("Release a lease (idempotent)").Produces<ReleaseResponse>().ProducesProblems(400);
+        limiter.MapDelete("/requests/{requestId}", CancelAcquireAsync).RequireApiKey(ApiRole.Client)
+            .WithSummary("Undo an acquire by its request id").Produces<CancelAcquireResponse>().ProducesProblems(400);
         return api;
     }
 

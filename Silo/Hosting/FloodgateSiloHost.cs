@@ -7,11 +7,14 @@ using Floodgate.Grains.Limiting;
 using Floodgate.Grains.Telemetry;
 using Floodgate.Silo.Api;
 using Floodgate.Silo.Health;
+using Floodgate.Silo.Security;
 using Floodgate.Validation;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 using Orleans.Configuration;
 using Orleans.Dashboard;
+using Orleans.Diagnostics;
 using StackExchange.Redis;
 
 namespace Floodgate.Silo.Hosting;
@@ -19,8 +22,12 @@ namespace Floodgate.Silo.Hosting;
 /// <summary>Builds the silo web host: Orleans + Floodgate grains + dashboard + HTTP endpoints. Shared by <c>run</c> and <c>demo</c>.</summary>
 public static class FloodgateSiloHost
 {
-    /// <summary>Where Prometheus scrapes the <c>floodgate_*</c> metrics (text format, no API key, like the dashboard).</summary>
+    /// <summary>Where Prometheus scrapes the <c>floodgate_*</c> metrics (text format; a client key only with <c>Api:MetricsRequireKey</c>).</summary>
     public const string MetricsPath = "/metrics";
+
+    // The runtime's own sources: ASP.NET Core's incoming requests and HttpClient's outgoing calls (upstream model calls).
+    private const string AspNetCoreSource = "Microsoft.AspNetCore";
+    private const string HttpClientSource = "System.Net.Http";
 
     /// <summary>
     /// Creates the host. Configuration: appsettings.json, environment (<c>Floodgate__Silo__GatewayPort=30001</c>), command line,
@@ -90,6 +97,9 @@ public static class FloodgateSiloHost
             }
 
             orleans.AddFloodgate(builder.Configuration);
+
+            // Activity.Current rides along every grain call, so an HTTP request, its batch and the batch's items share one trace.
+            orleans.AddActivityPropagation();
         });
 
         // SIGTERM: let item runs finish (DrainTimeout), then leave Orleans time to deactivate and hand grains over.
@@ -100,7 +110,7 @@ public static class FloodgateSiloHost
         builder.Services.AddFloodgateClient();
         builder.Services.AddFloodgateApi(builder.Configuration);
         builder.Services.AddFloodgateGateway(builder.Configuration);
-        builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
+        builder.Services.AddFloodgateHealthChecks(silo);
         AddFloodgateMetrics(builder);
 
         var app = builder.Build();
@@ -108,24 +118,31 @@ public static class FloodgateSiloHost
         app.MapFloodgateHealth();
         app.MapFloodgateApi();
         app.MapFloodgateGateway();
-        app.MapPrometheusScrapingEndpoint(MetricsPath);
+        var metrics = app.MapPrometheusScrapingEndpoint(MetricsPath);
+        if (app.Configuration.GetValue<bool>($"{ApiOptions.SectionName}:{nameof(ApiOptions.MetricsRequireKey)}"))
+        {
+            metrics.RequireApiKey(ApiRole.Client);
+        }
+
         if (silo.Dashboard)
         {
-            app.MapOrleansDashboard(routePrefix: "/dashboard");
+            app.MapOrleansDashboard(routePrefix: "/dashboard").RequireApiKey(ApiRole.Client);
         }
 
         return app;
     }
 
     /// <summary>
-    /// Exports the <see cref="FloodgateMetrics.MeterName"/> meter at <see cref="MetricsPath"/>, and by OTLP too when
-    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set (the exporter reads that and the other <c>OTEL_EXPORTER_OTLP_*</c> variables itself).
+    /// Exports the <see cref="FloodgateMetrics.MeterName"/> meter at <see cref="MetricsPath"/>, and, when
+    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, metrics and traces by OTLP too (the exporter reads that and the other
+    /// <c>OTEL_EXPORTER_OTLP_*</c> variables itself). Traces: Floodgate's spans (<see cref="FloodgateTracing"/>), Orleans'
+    /// grain calls (which carry the trace context between grains), incoming HTTP requests and outgoing HTTP calls.
     /// </summary>
     private static void AddFloodgateMetrics(WebApplicationBuilder builder)
     {
         var otlp = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         var serviceName = builder.Configuration["OTEL_SERVICE_NAME"] ?? "floodgate";
-        builder.Services.AddOpenTelemetry()
+        var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(serviceName))
             .WithMetrics(metrics =>
             {
@@ -135,5 +152,11 @@ public static class FloodgateSiloHost
                     metrics.AddOtlpExporter();
                 }
             });
+        if (otlp)
+        {
+            telemetry.WithTracing(tracing => tracing
+                .AddSource(FloodgateTracing.SourceName, ActivitySources.ApplicationGrainActivitySourceName, AspNetCoreSource, HttpClientSource)
+                .AddOtlpExporter());
+        }
     }
 }

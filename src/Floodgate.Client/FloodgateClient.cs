@@ -34,12 +34,7 @@ public sealed class FloodgateClient : IFloodgateClient
     /// <inheritdoc />
     public async Task<BatchHandle> SubmitBatchAsync(BatchSpec spec, string? batchId = null, CancellationToken cancellationToken = default)
     {
-        var errors = new List<string>(BatchSpecValidator.Validate(spec));
-        if (batchId is not null && Names.Check("Batch id", batchId) is { } problem)
-        {
-            errors.Add(problem);
-        }
-
+        var errors = BatchSpecValidator.Validate(spec, batchId);
         if (errors.Count > 0)
         {
             throw new FloodgateValidationException(errors);

@@ -1,27 +1,16 @@
-using Floodgate.Batches;
-using Floodgate.Breakers;
-using Floodgate.Client.Batches;
 using Floodgate.Client.Leases;
 using Floodgate.Limiting;
 
 namespace Floodgate.Client;
 
 /// <summary>
-/// The Floodgate SDK: submit batches and follow them, hold global leases for work done outside Floodgate, and read or
-/// change limiters. Invalid input throws <see cref="Validation.FloodgateValidationException"/> before anything is sent;
-/// unknown ids throw <see cref="Validation.FloodgateNotFoundException"/>.
+/// The Floodgate SDK over Orleans: everything in <see cref="IFloodgateOperations"/>, plus global leases for work done
+/// outside Floodgate (self-renewing, or managed by the caller) and a <see cref="System.Threading.RateLimiting.RateLimiter"/>
+/// backed by a global limiter. Invalid input throws <see cref="Validation.FloodgateValidationException"/> before anything
+/// is sent; unknown ids throw <see cref="Validation.FloodgateNotFoundException"/>.
 /// </summary>
-public interface IFloodgateClient
+public interface IFloodgateClient : IFloodgateOperations
 {
-    /// <summary>
-    /// Submits a batch and returns its handle. With <see cref="BatchSpec.IdempotencyKey"/> set, submitting again returns
-    /// the same batch. <paramref name="batchId"/> may name the batch; otherwise one is generated.
-    /// </summary>
-    Task<BatchHandle> SubmitBatchAsync(BatchSpec spec, string? batchId = null, CancellationToken cancellationToken = default);
-
-    /// <summary>A handle on an existing batch (no call is made until the handle is used).</summary>
-    BatchHandle GetBatch(string batchId);
-
     /// <summary>
     /// Waits up to <paramref name="waitTimeout"/> for <paramref name="weight"/> permits of <paramref name="limiter"/>.
     /// The lease renews itself in the background until disposed. Throws <see cref="LeaseUnavailableException"/> when no
@@ -67,13 +56,4 @@ public interface IFloodgateClient
     /// pipelines, Polly and ASP.NET rate limiting. Each lease it grants is a global lease, renewed until disposed.
     /// </summary>
     System.Threading.RateLimiting.RateLimiter GetRateLimiter(string limiter, RateLimiting.FloodgateRateLimiterOptions? options = null);
-
-    /// <summary>Returns a limiter's status.</summary>
-    Task<LimiterStatus> GetLimiterStatusAsync(string limiter, CancellationToken cancellationToken = default);
-
-    /// <summary>Changes a limiter's limits live.</summary>
-    Task<LimiterStatus> SetLimitsAsync(string limiter, LimiterLimits limits, CancellationToken cancellationToken = default);
-
-    /// <summary>Returns a shared circuit breaker's status.</summary>
-    Task<CircuitStatus> GetBreakerStatusAsync(string breaker, CancellationToken cancellationToken = default);
 }

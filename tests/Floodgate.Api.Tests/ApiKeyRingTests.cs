@@ -1,4 +1,5 @@
 using Floodgate.Silo.Api;
+using Floodgate.Silo.Security;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 

@@ -17,7 +17,7 @@ public sealed class FloodgateCliTests
 
         await CliRun.RunAsync(clients, "status", "b-1", "--gateway", "10.0.0.1:30000", "--gateway", "10.0.0.2:30000,10.0.0.3:30001", "--cluster-id", "c1", "--service-id", "s1");
 
-        var connection = Assert.Single(clients.Connects);
+        var connection = Assert.Single(clients.Connects).Gateway!;
         Assert.Equal(["10.0.0.1:30000", "10.0.0.2:30000", "10.0.0.3:30001"], connection.Gateways);
         Assert.Equal("c1", connection.ClusterId);
         Assert.Equal("s1", connection.ServiceId);
@@ -30,7 +30,7 @@ public sealed class FloodgateCliTests
         var root = new RootCommand();
         globals.AddTo(root);
 
-        var connection = globals.Read(root.Parse([]));
+        var connection = globals.Read(root.Parse([])).Gateway!;
 
         Assert.Equal(["10.1.1.1:30000", "10.1.1.2:30000"], connection.Gateways);
         Assert.Equal("floodgate", connection.ClusterId);
@@ -43,7 +43,7 @@ public sealed class FloodgateCliTests
         var root = new RootCommand();
         globals.AddTo(root);
 
-        Assert.Equal(["127.0.0.1:30000"], globals.Read(root.Parse([])).Gateways);
+        Assert.Equal(["127.0.0.1:30000"], globals.Read(root.Parse([])).Gateway!.Gateways);
     }
 
     [Fact]
@@ -128,5 +128,54 @@ public sealed class FloodgateCliTests
         Assert.Equal(0, run.ExitCode);
         Assert.Contains("--local-limit", run.Stdout);
         Assert.Contains("first and only line on stdout", run.Stdout);
+    }
+}
+
+/// <summary>HTTP mode chosen from the environment, as <c>FLOODGATE_URL</c> and <c>FLOODGATE_API_KEY</c> set it.</summary>
+public sealed class GlobalOptionsHttpModeTests
+{
+    [Fact]
+    public void Read_UrlAndKeyVariablesSet_SelectHttpModeWithTheKey()
+    {
+        var connection = Read(new GlobalOptions(null, "https://floodgate.example:5080/", "key-from-environment-0001"));
+
+        Assert.Null(connection.Gateway);
+        Assert.Equal(new Uri("https://floodgate.example:5080/"), connection.Http!.BaseAddress);
+        Assert.Equal("key-from-environment-0001", connection.Http.ApiKey);
+    }
+
+    [Fact]
+    public void Read_UrlVariableButExplicitGateway_UsesTheGateway()
+    {
+        var connection = Read(new GlobalOptions(null, "https://floodgate.example/", null), "--gateway", "10.0.0.1:30000");
+
+        Assert.Equal(["10.0.0.1:30000"], connection.Gateway!.Gateways);
+    }
+
+    [Fact]
+    public void Read_ExplicitKeyOverridesVariable()
+    {
+        var connection = Read(new GlobalOptions(null, null, "key-from-environment-0001"), "--url", "http://127.0.0.1:5080", "--api-key", "key-from-command-line-01");
+
+        Assert.Equal("key-from-command-line-01", connection.Http!.ApiKey);
+    }
+
+    [Fact]
+    public void Target_HttpMode_NamesUrlNeverKey()
+    {
+        var globals = new GlobalOptions(null, "http://127.0.0.1:5080/", "secret-key-0123456789");
+        var root = new RootCommand();
+        globals.AddTo(root);
+
+        var target = globals.Target(root.Parse([]));
+
+        Assert.Equal("http://127.0.0.1:5080/", target);
+    }
+
+    private static CliConnection Read(GlobalOptions globals, params string[] args)
+    {
+        var root = new RootCommand();
+        globals.AddTo(root);
+        return globals.Read(root.Parse(args));
     }
 }

@@ -95,6 +95,16 @@ public static class BatchSpecValidator
         return errors;
     }
 
+    /// <summary>
+    /// Every problem in a submission: the spec and, when given, the batch id it is to have (what the SDK, the HTTP client
+    /// and the CLI check before sending anything).
+    /// </summary>
+    public static IReadOnlyList<string> Validate(BatchSpec? spec, string? batchId)
+    {
+        var errors = Validate(spec);
+        return batchId is not null && Names.Check("Batch id", batchId) is { } problem ? [.. errors, problem] : errors;
+    }
+
     /// <summary>Throws <see cref="FloodgateValidationException"/> when <paramref name="spec"/> is invalid.</summary>
     public static void ThrowIfInvalid(BatchSpec? spec)
     {

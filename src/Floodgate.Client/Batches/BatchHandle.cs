@@ -3,18 +3,28 @@ using Floodgate.Batches;
 
 namespace Floodgate.Client.Batches;
 
-/// <summary>A submitted batch: follow its progress, read its results in input order, cancel it.</summary>
+/// <summary>
+/// A submitted batch: follow its progress, read its results in input order, cancel it. The same over Orleans
+/// (<see cref="FloodgateClient"/>) and over HTTP (<see cref="Http.FloodgateHttpClient"/>).
+/// </summary>
 public sealed class BatchHandle
 {
-    private readonly IBatchGrain _grain;
-    private readonly FloodgateClientOptions _options;
+    private readonly IBatchChannel _channel;
+    private readonly TimeSpan _watchInterval;
+    private readonly TimeSpan _pollWait;
     private readonly TimeProvider _time;
 
     internal BatchHandle(string id, IGrainFactory grains, FloodgateClientOptions options, TimeProvider time, BatchProgress? initial)
+        : this(id, new GrainBatchChannel(grains.GetGrain<IBatchGrain>(id), options), options.WatchInterval, options.PollWait, time, initial)
+    {
+    }
+
+    internal BatchHandle(string id, IBatchChannel channel, TimeSpan watchInterval, TimeSpan pollWait, TimeProvider time, BatchProgress? initial)
     {
         Id = id;
-        _grain = grains.GetGrain<IBatchGrain>(id);
-        _options = options;
+        _channel = channel;
+        _watchInterval = watchInterval;
+        _pollWait = pollWait;
         _time = time;
         Submitted = initial;
     }
@@ -22,12 +32,19 @@ public sealed class BatchHandle
     /// <summary>The batch id.</summary>
     public string Id { get; }
 
-    /// <summary>The progress returned at submission (null for a handle made with <see cref="IFloodgateClient.GetBatch"/>).</summary>
+    /// <summary>The progress returned at submission (null for a handle made with <see cref="IFloodgateOperations.GetBatch"/>).</summary>
     public BatchProgress? Submitted { get; }
 
     /// <summary>Returns the current progress.</summary>
     public Task<BatchProgress> GetProgressAsync(CancellationToken cancellationToken = default) =>
-        _grain.GetProgressAsync().WaitAsync(cancellationToken);
+        _channel.GetProgressAsync(cancellationToken);
+
+    /// <summary>
+    /// Waits until the progress changes past <paramref name="afterVersion"/> (see <see cref="BatchProgress.Version"/>) or the
+    /// batch is finished, for at most <paramref name="maxWait"/> (capped by the silo); returns the progress then.
+    /// </summary>
+    public Task<BatchProgress> WaitForProgressAsync(long afterVersion, TimeSpan maxWait, CancellationToken cancellationToken = default) =>
+        _channel.WaitForProgressAsync(afterVersion, maxWait, cancellationToken);
 
     /// <summary>Streams progress: the current snapshot, then one per change (at most one per WatchInterval) until finished.</summary>
     public async IAsyncEnumerable<BatchProgress> WatchAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -36,12 +53,12 @@ public sealed class BatchHandle
         yield return progress;
         while (!progress.IsFinished)
         {
-            if (_options.WatchInterval > TimeSpan.Zero)
+            if (_watchInterval > TimeSpan.Zero)
             {
-                await Task.Delay(_options.WatchInterval, _time, cancellationToken);
+                await Task.Delay(_watchInterval, _time, cancellationToken);
             }
 
-            var next = await _grain.WaitForProgressAsync(progress.Version, _options.PollWait, cancellationToken);
+            var next = await _channel.WaitForProgressAsync(progress.Version, _pollWait, cancellationToken);
             if (next.Version != progress.Version)
             {
                 progress = next;
@@ -63,27 +80,10 @@ public sealed class BatchHandle
     }
 
     /// <summary>Streams every outcome in input order, each as soon as all outcomes before it are known.</summary>
-    public async IAsyncEnumerable<ItemOutcome> ReadResultsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        var position = 0;
-        while (true)
-        {
-            var page = await _grain.ReadResultsAsync(position, _options.ResultPageSize, _options.PollWait, cancellationToken);
-            foreach (var outcome in page.Outcomes)
-            {
-                yield return outcome;
-            }
-
-            if (page.IsComplete)
-            {
-                yield break;
-            }
-
-            position = page.NextPosition;
-        }
-    }
+    public IAsyncEnumerable<ItemOutcome> ReadResultsAsync(CancellationToken cancellationToken = default) =>
+        _channel.ReadResultsAsync(cancellationToken);
 
     /// <summary>Stops dispatch and cancels items in flight; returns the progress after the request.</summary>
     public Task<BatchProgress> CancelAsync(CancellationToken cancellationToken = default) =>
-        _grain.CancelAsync().WaitAsync(cancellationToken);
+        _channel.CancelAsync(cancellationToken);
 }

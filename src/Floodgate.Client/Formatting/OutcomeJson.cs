@@ -52,6 +52,24 @@ public static class OutcomeJson
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
+    /// <summary>Reads one outcome written by <see cref="Write"/> (a line of the HTTP API's results stream).</summary>
+    public static ItemOutcome Read(string line)
+    {
+        using var document = JsonDocument.Parse(line);
+        var root = document.RootElement;
+        var name = root.GetProperty("status").GetString();
+        var status = Enum.GetValues<ItemStatus>().Where(s => StatusName(s) == name).Cast<ItemStatus?>().FirstOrDefault()
+            ?? throw new JsonException($"Unknown item status '{name}'.");
+        var result = root.GetProperty("result");
+        var error = root.GetProperty("error");
+        return new ItemOutcome(
+            root.GetProperty("position").GetInt32(),
+            status,
+            result.ValueKind == JsonValueKind.Null ? null : result.GetRawText(),
+            error.ValueKind == JsonValueKind.Null ? null : error.GetString(),
+            root.GetProperty("attempts").GetInt32());
+    }
+
     /// <summary>The lower-case status name used on the wire.</summary>
     public static string StatusName(ItemStatus status) => status switch
     {

@@ -89,6 +89,9 @@ public static class FloodgateClientServiceCollectionExtensions
         builder.UseOrleansClient(client =>
         {
             client.UseStaticClustering(gateways.ToArray());
+
+            // The caller's Activity.Current (its trace) travels with each grain call into the batch and its items.
+            client.AddActivityPropagation();
             client.Configure<ClusterOptions>(o =>
             {
                 o.ClusterId = connection.ClusterId;

@@ -49,6 +49,7 @@ internal sealed partial class BatchGrain(
     private bool _fenced;
     private IGrainTimer? _inFlightTimer;
     private FloodgateMetrics.RunningBatch? _running;
+    private System.Diagnostics.Activity? _trace;
 
     private string BatchId => this.GetPrimaryKeyString();
 
@@ -82,6 +83,7 @@ internal sealed partial class BatchGrain(
         var ledger = Ledger;
         LogResuming(BatchId, ledger.Total - ledger.Done, ledger.Unconfirmed);
         _running = metrics.BatchResumed();
+        _trace = FloodgateTracing.StartBatch(BatchId, ledger.Total, Spec.Processor, Spec.Limiter, resumed: true);
         await KeepReminderAsync();
         StartInFlightChecks();
         if (ledger.CancelRequested)
@@ -106,6 +108,7 @@ internal sealed partial class BatchGrain(
     {
         _stopping.Cancel();
         _running?.Dispose();
+        FloodgateTracing.EndBatch(_trace, _ledger?.Succeeded ?? 0, _ledger?.Failed ?? 0, _ledger?.Cancelled ?? 0, finished: false);
         if (_ledger is null)
         {
             return;
@@ -178,6 +181,9 @@ internal sealed partial class BatchGrain(
             Warnings = warnings,
         };
         Restore();
+
+        // Before the first write: it dispatches the first items, which become the span's children.
+        _trace = FloodgateTracing.StartBatch(BatchId, spec.Items.Count, spec.Processor, spec.Limiter, resumed: false);
         try
         {
             // The first write also reserves the first positions to dispatch.
@@ -185,6 +191,8 @@ internal sealed partial class BatchGrain(
         }
         catch
         {
+            FloodgateTracing.EndBatch(_trace, 0, 0, 0, finished: false);
+            _trace = null;
             _ledger = null;
             record.State = new BatchRecord();
             DeactivateOnIdle();
@@ -336,6 +344,7 @@ internal sealed partial class BatchGrain(
     /// </summary>
     private async Task StartItemAsync(ItemWork work)
     {
+        using var traced = FloodgateTracing.Enter(_trace);
         try
         {
             await Item(work.Position).StartAsync(work);
@@ -540,6 +549,8 @@ internal sealed partial class BatchGrain(
             _inFlightTimer?.Dispose();
             LogFinished(BatchId, ledger.Succeeded, ledger.Failed, ledger.Cancelled);
             _running?.Finish();
+            FloodgateTracing.EndBatch(_trace, ledger.Succeeded, ledger.Failed, ledger.Cancelled, finished: true);
+            _trace = null;
             _ = ForgetReminderAsync();
         }
 

@@ -180,8 +180,8 @@ internal sealed partial class ItemGrain(
         try
         {
             var result = await pipelines.Item.ExecuteAsync(
-                static async (ctx, state) => await state.Self.OnActivation(
-                    () => state.Self.AttemptAsync(state.Work, state.Processor, state.Item, state.Counters, ctx.CancellationToken)),
+                static async (ctx, state) => await state.Self.OnActivation(() => FloodgateTracing.InItemAttemptAsync(
+                    state.Work, () => state.Self.AttemptAsync(state.Work, state.Processor, state.Item, state.Counters, ctx.CancellationToken))),
                 context,
                 (Self: this, Work: work, Processor: processor, Item: item.RootElement, Counters: counters));
             return ItemOutcome.Succeeded(work.Position, result.GetRawText(), counters.Attempts);
@@ -216,7 +216,8 @@ internal sealed partial class ItemGrain(
             }
 
             // Every lease must outlive the call it guards (renewals then keep it for longer calls).
-            var permits = await HeldPermits.AcquireAsync(GrainFactory, work, permitTimeout, pipelines.Options.AttemptTimeout, pipelines, time, cancellationToken);
+            var permits = await FloodgateTracing.InPermitWaitAsync(
+                work, () => HeldPermits.AcquireAsync(GrainFactory, work, permitTimeout, pipelines.Options.AttemptTimeout, pipelines, time, cancellationToken));
             try
             {
                 counters.Attempts++;
@@ -225,7 +226,7 @@ internal sealed partial class ItemGrain(
                 try
                 {
                     var result = await pipelines.Attempt.ExecuteAsync(
-                        async ct => await processor.ProcessAsync(context, item, ct),
+                        async ct => await FloodgateTracing.InUpstreamCallAsync(work, context.Attempt, () => processor.ProcessAsync(context, item, ct)),
                         guarded.Token);
                     breakerResult = CallResult.Success;
                     return result;

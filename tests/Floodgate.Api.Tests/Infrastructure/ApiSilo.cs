@@ -15,6 +15,12 @@ public abstract class ApiSilo : IAsyncLifetime
 
     public HttpClient Http { get; private set; } = null!;
 
+    /// <summary>The silo's gateway as <c>host:port</c>, for Orleans clients.</summary>
+    public string Gateway => $"127.0.0.1:{_app!.Configuration["Floodgate:Silo:GatewayPort"]}";
+
+    /// <summary>The cluster id the silo runs with (each test silo has its own).</summary>
+    public string ClusterId => _app!.Configuration["Floodgate:Silo:ClusterId"]!;
+
     /// <summary>Keys configured on the silo, to check that no response ever contains one.</summary>
     public virtual IReadOnlyList<string> ConfiguredKeys => [];
 

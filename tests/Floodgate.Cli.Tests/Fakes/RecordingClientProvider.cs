@@ -1,22 +1,21 @@
 using Floodgate.Cli.Connection;
 using Floodgate.Client;
-using Floodgate.Client.Hosting;
 
 namespace Floodgate.Cli.Tests.Fakes;
 
 /// <summary>Records every connect; hands out a fixed client or throws a fixed exception.</summary>
-internal sealed class RecordingClientProvider(IFloodgateClient? client = null, Exception? failure = null) : IFloodgateClientProvider
+internal sealed class RecordingClientProvider(IFloodgateOperations? client = null, Exception? failure = null) : IFloodgateClientProvider
 {
-    public List<FloodgateConnectionOptions> Connects { get; } = [];
+    public List<CliConnection> Connects { get; } = [];
 
-    public Task<IFloodgateClient> ConnectAsync(FloodgateConnectionOptions connection, CancellationToken cancellationToken)
+    public Task<IFloodgateOperations> ConnectAsync(CliConnection connection, CancellationToken cancellationToken)
     {
         Connects.Add(connection);
         if (failure is not null)
         {
-            return Task.FromException<IFloodgateClient>(failure);
+            return Task.FromException<IFloodgateOperations>(failure);
         }
 
-        return Task.FromResult(client ?? new FakeFloodgateClient());
+        return Task.FromResult<IFloodgateOperations>(client ?? new FakeFloodgateClient());
     }
 }

@@ -1,10 +1,12 @@
 using Floodgate.Batches;
+using Floodgate.Grains.Draining;
 using Floodgate.Grains.Hosting;
 using Floodgate.Items;
 using Floodgate.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Providers;
 using Orleans.Runtime.Hosting;
@@ -62,7 +64,10 @@ public sealed class BatchSiloStopTests : IAsyncLifetime
         var gate = GateProcessor.For(id);
         var batch = _cluster.Client.GetGrain<IBatchGrain>(id);
 
-        await _cluster.StopSiloAsync(_cluster.GetActiveSilos().Single(s => s.SiloAddress.Equals(siloOfItem)));
+        // A run that outlasts the drain: here the drain does not wait at all.
+        var silo = _cluster.Silos.Single(s => s.SiloAddress.Equals(siloOfItem));
+        silo.ServiceProvider.GetRequiredService<IOptions<DrainOptions>>().Value.Timeout = TimeSpan.Zero;
+        await _cluster.StopSiloAsync(silo);
         try
         {
             await Eventually.TrueAsync(() => Task.FromResult(gate.Runs(0) >= 2));
@@ -78,6 +83,28 @@ public sealed class BatchSiloStopTests : IAsyncLifetime
 
         Assert.Equal((1, 0), (final!.Succeeded, final.Cancelled));
         Assert.Equal(1, gate.MaxRunning);
+    }
+
+    /// <summary>A stopping silo lets the run in progress finish before it deactivates the item: one run, one success.</summary>
+    [Fact]
+    public async Task StopSiloOfRunningItem_DrainWaits_RunFinishesThereOnce()
+    {
+        var (id, siloOfItem) = await StartItemAwayFromItsLimiterAsync();
+        var gate = GateProcessor.For(id);
+        var batch = _cluster.Client.GetGrain<IBatchGrain>(id);
+        var silo = _cluster.Silos.Single(s => s.SiloAddress.Equals(siloOfItem));
+        silo.ServiceProvider.GetRequiredService<IOptions<DrainOptions>>().Value.Timeout = TimeSpan.FromMinutes(2);
+
+        var stopping = _cluster.StopSiloAsync(silo);
+        await Eventually.TrueAsync(() => Task.FromResult(_logs.Lines.Any(l => l.Contains("item run(s) in progress to finish", StringComparison.Ordinal))));
+        Assert.False(stopping.IsCompleted);
+        gate.Open();
+        await stopping;
+
+        BatchProgress? final = null;
+        await Eventually.TrueAsync(async () => (final = await batch.GetProgressAsync()).IsFinished, tolerateErrors: true);
+        Assert.Equal((1, 0), (final!.Succeeded, final.Cancelled));
+        Assert.Equal(1, gate.Runs(0));
     }
 
     /// <summary>
