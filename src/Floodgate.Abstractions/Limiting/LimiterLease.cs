@@ -105,7 +105,13 @@ public sealed class LimiterLease : IAsyncDisposable
                 var wait = due - _time.GetUtcNow();
                 if (wait > TimeSpan.Zero)
                 {
-                    await Task.Delay(wait, _time, cancellationToken);
+                    // A release cancels this wait: end quietly, without an exception per lease on the normal path.
+                    await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+                }
+
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    return;
                 }
 
                 var left = Lease.ExpiresAt - _time.GetUtcNow();

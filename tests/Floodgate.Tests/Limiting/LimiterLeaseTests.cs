@@ -34,6 +34,39 @@ public sealed class LimiterLeaseTests
     }
 
     [Fact]
+    public async Task DisposeAsync_NormalRelease_ThrowsNoExceptionAnywhere()
+    {
+        // Counted only on this test's own flow (the lease's renewal loop inherits it), so parallel tests do not interfere.
+        var thrown = new List<Exception>();
+        var mine = new AsyncLocal<bool> { Value = true };
+        void Count(object? sender, System.Runtime.ExceptionServices.FirstChanceExceptionEventArgs e)
+        {
+            if (mine.Value)
+            {
+                lock (thrown)
+                {
+                    thrown.Add(e.Exception);
+                }
+            }
+        }
+
+        AppDomain.CurrentDomain.FirstChanceException += Count;
+        try
+        {
+            var lease = CreateSut();
+            await AdvanceAsync(Ttl / 2);
+            await lease.DisposeAsync();
+        }
+        finally
+        {
+            AppDomain.CurrentDomain.FirstChanceException -= Count;
+        }
+
+        Assert.Empty(thrown);
+        Assert.Equal(1, _limiter.Releases);
+    }
+
+    [Fact]
     public async Task Renewal_OneFailureThenSuccess_KeepsTheLease()
     {
         await using var lease = CreateSut();
