@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace Floodgate.Grains.Processors.Http;
 
 /// <summary>
-/// Calls a configured HTTP endpoint for each item. Batch options: <c>endpoint</c> (a name under
+/// Calls a configured HTTP endpoint for each item (its URL may hold <c>{field}</c> placeholders, filled escaped). Batch options: <c>endpoint</c> (a name under
 /// <c>Floodgate:Processors:Http:Endpoints</c>; optional when only one is configured), <c>body</c> (a JSON body template,
 /// see <see cref="JsonBodyTemplate"/>; default the endpoint's, else the item itself) and <c>select</c> (dotted path of
 /// the response field to return; default the endpoint's, else the whole JSON response). 408, 429 and 5xx are transient
@@ -42,17 +42,25 @@ public sealed class HttpProcessor(IHttpClientFactory httpClientFactory, IOptions
         return errors;
     }
 
-    public string? ValidateItem(IReadOnlyDictionary<string, string> batchOptions, JsonElement item) =>
-        FindEndpoint(batchOptions, out _) is { } endpoint && Body(batchOptions, endpoint) is { } body
-            ? JsonBodyTemplate.TryParse(body, out _)?.Check(item)
-            : null;
+    public string? ValidateItem(IReadOnlyDictionary<string, string> batchOptions, JsonElement item)
+    {
+        if (FindEndpoint(batchOptions, out _) is not { } endpoint)
+        {
+            return null;
+        }
+
+        return ItemTemplate.Parse(endpoint.Url!.OriginalString).Check(item)
+            ?? (Body(batchOptions, endpoint) is { } body ? JsonBodyTemplate.TryParse(body, out _)?.Check(item) : null);
+    }
 
     public async Task<JsonElement> ProcessAsync(ItemContext context, JsonElement item, CancellationToken cancellationToken)
     {
         var endpoint = FindEndpoint(context.Options, out var problem)
             ?? throw new UpstreamException(problem!, null, isTransient: false);
         var method = HttpMethod.Parse(endpoint.Method.ToUpperInvariant());
-        using var request = new HttpRequestMessage(method, endpoint.Url);
+        // Placeholders in the configured URL (/words/{word}) take the item's fields, escaped.
+        var url = new Uri(ItemTemplate.Parse(endpoint.Url!.OriginalString).Render(item, Uri.EscapeDataString));
+        using var request = new HttpRequestMessage(method, url);
         if (method != HttpMethod.Get)
         {
             JsonNode? body = Body(context.Options, endpoint) is { } template

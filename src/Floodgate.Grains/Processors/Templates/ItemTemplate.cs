@@ -70,6 +70,10 @@ public sealed partial class ItemTemplate
     public string Render(JsonElement item) =>
         Placeholder().Replace(_text, match => TextOf(item, match.Groups[1].Value));
 
+    /// <summary>The template filled with values passed through <paramref name="encode"/> (e.g. URL escaping).</summary>
+    public string Render(JsonElement item, Func<string, string> encode) =>
+        Placeholder().Replace(_text, match => encode(TextOf(item, match.Groups[1].Value)));
+
     /// <summary>
     /// The JSON value a placeholder standing alone in a JSON string stands for: <c>"{count}"</c> in a body template
     /// becomes the item's number, not its text. Null when <paramref name="text"/> is not exactly one placeholder.
