@@ -95,6 +95,9 @@ public sealed class ExampleSilo : IAsyncLifetime
 
     public Uri BaseUrl { get; private set; } = null!;
 
+    /// <summary>The silo's admin key (the vocabulary example sets its limiter's limits).</summary>
+    public string AdminKey { get; } = "admin-" + Guid.NewGuid().ToString("N");
+
     public HttpClient Http { get; private set; } = null!;
 
     public FloodgateHttpClient Floodgate { get; private set; } = null!;
@@ -110,10 +113,12 @@ public sealed class ExampleSilo : IAsyncLifetime
         settings["Floodgate:Silo:GatewayPort"] = FreeTcpPort.Next().ToString();
         settings["Floodgate:Silo:ClusterId"] = "examples-" + Guid.NewGuid().ToString("N")[..8];
         settings["Floodgate:Silo:Dashboard"] = "false";
+        settings["Floodgate:Api:AdminKeys:0"] = AdminKey;
         _app = FloodgateSiloHost.Build([], settings);
         await _app.StartAsync();
         BaseUrl = new Uri(_app.Urls.First());
         Http = new HttpClient { BaseAddress = BaseUrl, Timeout = TimeSpan.FromSeconds(60) };
+        Http.DefaultRequestHeaders.Add("X-Api-Key", AdminKey);
         Floodgate = new FloodgateHttpClient(Http);
     }
 
