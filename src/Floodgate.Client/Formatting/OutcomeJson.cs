@@ -6,7 +6,7 @@ namespace Floodgate.Client.Formatting;
 
 /// <summary>
 /// The one JSON shape of an item outcome, used by the HTTP API's NDJSON results, the CLI's <c>results</c> output and the
-/// demo: <c>{"position":0,"status":"succeeded","result":{…},"error":null,"attempts":1,"cached":false}</c>; <c>result</c> is the
+/// demo: <c>{"position":0,"status":"succeeded","result":{…},"error":null,"attempts":1}</c>, plus <c>"cached":true</c> for a result from the shared cache; <c>result</c> is the
 /// processor's JSON value inlined, not a string.
 /// </summary>
 public static class OutcomeJson
@@ -37,7 +37,12 @@ public static class OutcomeJson
         }
 
         writer.WriteNumber("attempts", outcome.Attempts);
-        writer.WriteBoolean("cached", outcome.Cached);
+        if (outcome.Cached)
+        {
+            // Only when true: outcomes that called the upstream keep their shape.
+            writer.WriteBoolean("cached", true);
+        }
+
         writer.WriteEndObject();
     }
 
