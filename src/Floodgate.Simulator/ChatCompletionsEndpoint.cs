@@ -332,7 +332,7 @@ internal sealed class ChatCompletionsEndpoint
         return new EmbeddingsResponse("list", data, request.Model, new EmbeddingsUsage(request.PromptTokens, request.PromptTokens));
     }
 
-    private bool ShouldFail(FaultTrigger fault, IHeaderDictionary headers, string prompt)
+    internal bool ShouldFail(FaultTrigger fault, IHeaderDictionary headers, string prompt)
     {
         if (fault.FailFirst is not { } failFirst)
         {
@@ -356,6 +356,9 @@ internal sealed class ChatCompletionsEndpoint
             Choices: [new ChatChoice(0, new ChatMessage("assistant", content), "stop")],
             Usage: new ChatUsage(request.PromptTokens, completionTokens, request.PromptTokens + completionTokens));
     }
+
+    /// <summary>True when the request may pass: no key is required, or it carries the account's key.</summary>
+    internal bool Authorizes(HttpContext context) => _apiKey is null || IsAuthorized(context.Request.Headers.Authorization);
 
     private bool IsAuthorized(StringValues authorization)
     {

@@ -354,7 +354,7 @@ internal static partial class ChatRequestParser
         }
     }
 
-    private static bool TryParseFault(string prompt, out FaultTrigger? fault, [NotNullWhen(false)] out string? error)
+    internal static bool TryParseFault(string prompt, out FaultTrigger? fault, [NotNullWhen(false)] out string? error)
     {
         fault = null;
         error = null;

@@ -33,6 +33,7 @@ internal static class SimulatorApp
         // The TimeProvider is deliberately not registered in DI, so a fake clock only affects the simulation, not Kestrel.
         builder.Services.AddSingleton(new SimulatorState(options.Clone(), timeProvider ?? TimeProvider.System));
         builder.Services.AddSingleton<ChatCompletionsEndpoint>();
+        builder.Services.AddSingleton<PredictionsEndpoint>();
 
         WebApplication app = builder.Build();
         MapSimulator(app);
@@ -50,6 +51,11 @@ internal static class SimulatorApp
         app.MapPost("/v1/completions", (RequestDelegate)chat.HandleCompletionsAsync);
         app.MapPost("/v1/embeddings", (RequestDelegate)chat.HandleEmbeddingsAsync);
         app.MapGet("/v1/models", (RequestDelegate)chat.HandleModelsAsync);
+        PredictionsEndpoint predictions = app.Services.GetRequiredService<PredictionsEndpoint>();
+        app.MapPost("/v1/models/{owner}/{name}/predictions", (RequestDelegate)predictions.HandleCreateAsync);
+        app.MapPost("/v1/predictions", (RequestDelegate)predictions.HandleCreateAsync);
+        app.MapGet("/v1/predictions/{id}", (RequestDelegate)predictions.HandleGetAsync);
+        app.MapPost("/v1/predictions/{id}/cancel", (RequestDelegate)predictions.HandleCancelAsync);
         app.MapGet("/stats/tokens", () => Results.Json(state.GetTokenStats(), JsonSerializerOptions.Web));
         app.MapGet("/stats", () => Results.Json(state.GetStats(), JsonSerializerOptions.Web));
         app.MapPost("/stats/reset", () =>

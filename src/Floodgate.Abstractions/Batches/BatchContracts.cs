@@ -49,6 +49,9 @@ public sealed record ItemOutcome(
     [property: Id(3)] string? Error,
     [property: Id(4)] int Attempts)
 {
+    /// <summary>True when the result came from the shared result cache: no upstream call was made for this item.</summary>
+    [Id(5)] public bool Cached { get; init; }
+
     /// <summary>A success.</summary>
     public static ItemOutcome Succeeded(int position, string result, int attempts) =>
         new(position, ItemStatus.Succeeded, result, null, attempts);

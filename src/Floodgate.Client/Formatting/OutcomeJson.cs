@@ -6,7 +6,7 @@ namespace Floodgate.Client.Formatting;
 
 /// <summary>
 /// The one JSON shape of an item outcome, used by the HTTP API's NDJSON results, the CLI's <c>results</c> output and the
-/// demo: <c>{"position":0,"status":"succeeded","result":{…},"error":null,"attempts":1}</c>; <c>result</c> is the
+/// demo: <c>{"position":0,"status":"succeeded","result":{…},"error":null,"attempts":1}</c>, plus <c>"cached":true</c> for a result from the shared cache; <c>result</c> is the
 /// processor's JSON value inlined, not a string.
 /// </summary>
 public static class OutcomeJson
@@ -37,6 +37,12 @@ public static class OutcomeJson
         }
 
         writer.WriteNumber("attempts", outcome.Attempts);
+        if (outcome.Cached)
+        {
+            // Only when true: outcomes that called the upstream keep their shape.
+            writer.WriteBoolean("cached", true);
+        }
+
         writer.WriteEndObject();
     }
 
@@ -67,7 +73,10 @@ public static class OutcomeJson
             status,
             result.ValueKind == JsonValueKind.Null ? null : result.GetRawText(),
             error.ValueKind == JsonValueKind.Null ? null : error.GetString(),
-            root.GetProperty("attempts").GetInt32());
+            root.GetProperty("attempts").GetInt32())
+        {
+            Cached = root.TryGetProperty("cached", out var cached) && cached.ValueKind == JsonValueKind.True,
+        };
     }
 
     /// <summary>The lower-case status name used on the wire.</summary>

@@ -144,15 +144,7 @@ internal sealed partial class BatchGrain(
         var errors = new List<string>(BatchSpecValidator.Validate(spec));
         if (errors.Count == 0)
         {
-            if (processors.CheckKnown(spec.Processor) is { } unknown)
-            {
-                errors.Add(unknown);
-            }
-            else
-            {
-                processors.TryGet(spec.Processor, out var processor);
-                errors.AddRange(processor.ValidateOptions(spec.ProcessorOptions));
-            }
+            errors.AddRange(processors.Validate(spec));
         }
 
         if (errors.Count > 0)

@@ -4,7 +4,12 @@ using Floodgate.Grains.Draining;
 using Floodgate.Grains.Items;
 using Floodgate.Grains.Limiting;
 using Floodgate.Grains.Processors;
+using Floodgate.Grains.Caching;
+using Floodgate.Grains.Processors.Http;
+using Floodgate.Grains.Processors.OpenAi;
 using Floodgate.Grains.Processors.OpenAiChat;
+using Floodgate.Grains.Processors.OpenAiEmbeddings;
+using Floodgate.Grains.Processors.Replicate;
 using Floodgate.Grains.Telemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,7 +25,8 @@ public static class FloodgateSiloExtensions
 {
     /// <summary>
     /// Adds Floodgate to a silo: options bound from <paramref name="configuration"/> (sections <c>Floodgate:*</c>) and
-    /// validated at start, the processor registry with <c>echo</c>, <c>delay</c> and <c>openai-chat</c>, and the item
+    /// validated at start, the processor registry with <c>echo</c>, <c>delay</c>, <c>openai-chat</c>, <c>openai-embeddings</c>, <c>http</c> and
+    /// <c>replicate</c>, the shared result cache, and the item
     /// pipelines. Register more processors with <see cref="AddItemProcessor{T}"/>.
     /// </summary>
     public static ISiloBuilder AddFloodgate(this ISiloBuilder silo, IConfiguration configuration)
@@ -43,11 +49,23 @@ public static class FloodgateSiloExtensions
         services.AddValidatedOptions<ItemProcessingOptions, ItemProcessingOptionsValidator>(configuration, ItemProcessingOptions.SectionName);
         services.AddValidatedOptions<BatchOptions, BatchOptionsValidator>(configuration, BatchOptions.SectionName);
         services.AddValidatedOptions<OpenAiChatOptions, OpenAiChatOptionsValidator>(configuration, OpenAiChatOptions.SectionName);
+        services.AddValidatedOptions<OpenAiEmbeddingsOptions, OpenAiEmbeddingsOptionsValidator>(configuration, OpenAiEmbeddingsOptions.SectionName);
+        services.AddValidatedOptions<HttpProcessorOptions, HttpProcessorOptionsValidator>(configuration, HttpProcessorOptions.SectionName);
+        services.AddValidatedOptions<ReplicateOptions, ReplicateOptionsValidator>(configuration, ReplicateOptions.SectionName);
+        services.AddValidatedOptions<ResultCacheOptions, ResultCacheOptionsValidator>(configuration, ResultCacheOptions.SectionName);
 
-        services.AddHttpClient(OpenAiChatProcessor.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
+        // Attempt timeouts come from the item pipeline (Polly), so the clients themselves never time out.
+        services.AddHttpClient(OpenAiClients.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
+        services.AddHttpClient(HttpProcessor.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
+        services.AddHttpClient(ReplicateProcessor.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
+        services.TryAddSingleton<OpenAiClients>();
+        services.TryAddSingleton<ItemResultCache>();
         services.AddItemProcessor<EchoProcessor>();
         services.AddItemProcessor<DelayProcessor>();
         services.AddItemProcessor<OpenAiChatProcessor>();
+        services.AddItemProcessor<OpenAiEmbeddingsProcessor>();
+        services.AddItemProcessor<HttpProcessor>();
+        services.AddItemProcessor<ReplicateProcessor>();
         services.TryAddSingleton<ProcessorRegistry>();
         services.TryAddSingleton<ItemPipelines>();
         services.TryAddSingleton<ItemRuns>();

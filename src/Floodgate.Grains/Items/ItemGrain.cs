@@ -3,6 +3,7 @@ using Floodgate.Batches;
 using Floodgate.Breakers;
 using Floodgate.Grains.Batches;
 using Floodgate.Grains.Breakers;
+using Floodgate.Grains.Caching;
 using Floodgate.Grains.Draining;
 using Floodgate.Grains.Processors;
 using Floodgate.Grains.Telemetry;
@@ -27,6 +28,7 @@ internal sealed partial class ItemGrain(
     ProcessorRegistry processors,
     ItemPipelines pipelines,
     ItemRuns runs,
+    ItemResultCache cache,
     IOptions<CircuitBreakerOptions> breakerOptions,
     TimeProvider time,
     FloodgateMetrics metrics,
@@ -174,6 +176,13 @@ internal sealed partial class ItemGrain(
             return ItemOutcome.Failed(work.Position, processors.CheckKnown(work.Processor)!, 0);
         }
 
+        // With the batch's cache option, an identical item elsewhere in the cluster may compute the result for this one.
+        var (result, cached) = await cache.RunAsync(GrainFactory, work, () => RunPipelineAsync(work, processor, counters, cancellationToken), cancellationToken);
+        return ItemOutcome.Succeeded(work.Position, result, counters.Attempts) with { Cached = cached };
+    }
+
+    private async Task<string> RunPipelineAsync(ItemWork work, IItemProcessor processor, AttemptCounters counters, CancellationToken cancellationToken)
+    {
         using var item = JsonDocument.Parse(work.ItemJson);
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         context.Properties.Set(AttemptCounters.Key, counters);
@@ -184,7 +193,7 @@ internal sealed partial class ItemGrain(
                     state.Work, () => state.Self.AttemptAsync(state.Work, state.Processor, state.Item, state.Counters, ctx.CancellationToken))),
                 context,
                 (Self: this, Work: work, Processor: processor, Item: item.RootElement, Counters: counters));
-            return ItemOutcome.Succeeded(work.Position, result.GetRawText(), counters.Attempts);
+            return result.GetRawText();
         }
         finally
         {

@@ -27,4 +27,10 @@ public interface IItemProcessor
 
     /// <summary>Problems with a batch's processor options, checked at submission; empty when they are fine.</summary>
     IReadOnlyList<string> ValidateOptions(IReadOnlyDictionary<string, string> options) => [];
+
+    /// <summary>
+    /// Why <paramref name="item"/> cannot be processed with these (valid) options — e.g. a template field the item lacks —
+    /// or null. Checked for every item at submission, before anything runs.
+    /// </summary>
+    string? ValidateItem(IReadOnlyDictionary<string, string> options, JsonElement item) => null;
 }

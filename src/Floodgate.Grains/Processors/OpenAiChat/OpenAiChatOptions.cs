@@ -21,7 +21,8 @@ public sealed class OpenAiChatOptions
 
     /// <summary>
     /// Prompt built from an item when a batch does not give a <c>template</c> option; <c>{item}</c> is replaced by the
-    /// item text (a string item, an object's <c>prompt</c> field, or the item's JSON).
+    /// item text (a string item, an object's <c>prompt</c> field, or the item's JSON), <c>{field}</c> by that field of an
+    /// object item.
     /// </summary>
     public string PromptTemplate { get; set; } = "{item}";
 
@@ -44,9 +45,9 @@ internal sealed class OpenAiChatOptionsValidator : IValidateOptions<OpenAiChatOp
             errors.Add($"{OpenAiChatOptions.SectionName}:Model must not be empty.");
         }
 
-        if (string.IsNullOrEmpty(o.PromptTemplate) || !o.PromptTemplate.Contains("{item}", StringComparison.Ordinal))
+        if (string.IsNullOrEmpty(o.PromptTemplate) || !Templates.ItemTemplate.Parse(o.PromptTemplate).HasPlaceholders)
         {
-            errors.Add($"{OpenAiChatOptions.SectionName}:PromptTemplate must contain {{item}}.");
+            errors.Add($"{OpenAiChatOptions.SectionName}:PromptTemplate must contain {{item}} or a {{field}} of the items.");
         }
 
         if (o.MaxTokens is <= 0)

@@ -1,24 +1,25 @@
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
+using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Floodgate.Grains.Processors.OpenAi;
+using Floodgate.Grains.Processors.Templates;
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
 
 namespace Floodgate.Grains.Processors.OpenAiChat;
 
 /// <summary>
-/// Prompt → chat completion against any OpenAI-compatible server (<c>POST {BaseUrl}/v1/chat/completions</c>).
-/// Batch options: <c>model</c>, <c>template</c> (with <c>{item}</c>), <c>system</c>. Result:
-/// <c>{"content": "...", "model": "...", "usage": {...}}</c>.
+/// Prompt → chat completion against any OpenAI-compatible server, through <see cref="IChatClient"/> (Microsoft.Extensions.AI
+/// over the official <c>OpenAI</c> SDK). Batch options: <c>model</c>, <c>template</c> (placeholders <c>{item}</c> and
+/// <c>{field}</c> of object items, see <see cref="ItemTemplate"/>), <c>system</c>. Result:
+/// <c>{"content": "...", "model": "...", "usage": {"prompt_tokens": …, "completion_tokens": …, "total_tokens": …}}</c>.
 /// </summary>
-public sealed class OpenAiChatProcessor(
-    IHttpClientFactory httpClientFactory,
-    IOptionsMonitor<OpenAiChatOptions> options,
-    TimeProvider time)
+public sealed class OpenAiChatProcessor(OpenAiClients clients, IOptionsMonitor<OpenAiChatOptions> options, TimeProvider time)
     : IItemProcessor
 {
     public const string ProcessorName = "openai-chat";
-    public const string HttpClientName = "floodgate-openai-chat";
+
+    private readonly ConcurrentDictionary<(Uri, string?, string), IChatClient> _chatClients = new();
 
     public string Name => ProcessorName;
 
@@ -30,9 +31,9 @@ public sealed class OpenAiChatProcessor(
             errors.Add($"The openai-chat processor has no upstream: set {OpenAiChatOptions.SectionName}:BaseUrl on the silo.");
         }
 
-        if (batchOptions.TryGetValue("template", out var template) && !template.Contains("{item}", StringComparison.Ordinal))
+        if (batchOptions.TryGetValue("template", out var template) && !ItemTemplate.Parse(template).HasPlaceholders)
         {
-            errors.Add("Processor option template must contain {item}.");
+            errors.Add("Processor option template must contain {item} or a {field} of the items.");
         }
 
         if (batchOptions.TryGetValue("model", out var model) && string.IsNullOrWhiteSpace(model))
@@ -43,94 +44,60 @@ public sealed class OpenAiChatProcessor(
         return errors;
     }
 
+    public string? ValidateItem(IReadOnlyDictionary<string, string> batchOptions, JsonElement item) =>
+        Template(batchOptions).Check(item);
+
     public async Task<JsonElement> ProcessAsync(ItemContext context, JsonElement item, CancellationToken cancellationToken)
     {
         var o = options.CurrentValue;
         var baseUrl = o.BaseUrl ?? throw new UpstreamException("The openai-chat processor has no BaseUrl configured.", null, isTransient: false);
         var model = context.Options.GetValueOrDefault("model") ?? o.Model;
-        var template = context.Options.GetValueOrDefault("template") ?? o.PromptTemplate;
+        var chat = _chatClients.GetOrAdd((baseUrl, o.ApiKey, model), key => clients.Get(key.Item1, key.Item2).GetChatClient(key.Item3).AsIChatClient());
 
-        var messages = new JsonArray();
+        List<ChatMessage> messages = [];
         if (context.Options.GetValueOrDefault("system") is { } system)
         {
-            messages.Add(new JsonObject { ["role"] = "system", ["content"] = system });
+            messages.Add(new ChatMessage(ChatRole.System, system));
         }
 
-        messages.Add(new JsonObject { ["role"] = "user", ["content"] = template.Replace("{item}", ItemText(item), StringComparison.Ordinal) });
-        var body = new JsonObject { ["model"] = model, ["messages"] = messages };
-        if (o.MaxTokens is { } maxTokens)
-        {
-            body["max_tokens"] = maxTokens;
-        }
+        messages.Add(new ChatMessage(ChatRole.User, Template(context.Options).Render(item)));
+        var chatOptions = new ChatOptions { MaxOutputTokens = o.MaxTokens };
 
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(baseUrl, "v1/chat/completions"))
-        {
-            Content = JsonContent.Create(body),
-        };
-        request.Headers.TryAddWithoutValidation("Idempotency-Key", context.IdempotencyKey);
-        if (!string.IsNullOrEmpty(o.ApiKey))
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", o.ApiKey);
-        }
-
-        using var response = await SendAsync(request, cancellationToken);
-        if (!response.IsSuccessStatusCode)
-        {
-            throw UpstreamException.FromStatus(response.StatusCode, RetryAfter(response, time));
-        }
-
-        using var document = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
-        return ToResult(document.RootElement);
-    }
-
-    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-    {
+        ChatResponse response;
         try
         {
-            return await httpClientFactory.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            using var _ = UpstreamCall.For(context);
+            response = await chat.GetResponseAsync(messages, chatOptions, cancellationToken);
         }
-        catch (HttpRequestException ex)
+        catch (Exception ex) when (OpenAiClients.Classify(ex, time) is { } upstream)
         {
-            // The exception text names the host at most; it never carries headers.
-            throw new UpstreamException($"Upstream unreachable: {ex.HttpRequestError}.", null, isTransient: true);
+            throw upstream;
         }
+
+        return ToResult(response);
     }
 
-    private static JsonElement ToResult(JsonElement completion)
-    {
-        try
-        {
-            var content = completion.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString();
-            var result = new JsonObject
-            {
-                ["content"] = content,
-                ["model"] = completion.TryGetProperty("model", out var m) ? m.GetString() : null,
-            };
-            if (completion.TryGetProperty("usage", out var usage))
-            {
-                result["usage"] = JsonNode.Parse(usage.GetRawText());
-            }
+    private ItemTemplate Template(IReadOnlyDictionary<string, string> batchOptions) =>
+        ItemTemplate.Parse(batchOptions.GetValueOrDefault("template") ?? options.CurrentValue.PromptTemplate);
 
-            return JsonSerializer.SerializeToElement(result);
-        }
-        catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException or IndexOutOfRangeException)
+    private static JsonElement ToResult(ChatResponse response)
+    {
+        if (response.Messages.Count == 0)
         {
             throw new UpstreamException("Upstream answered 200 without a chat completion in the body.", 200, isTransient: false);
         }
-    }
 
-    private static string ItemText(JsonElement item) => item.ValueKind switch
-    {
-        JsonValueKind.String => item.GetString()!,
-        JsonValueKind.Object when item.TryGetProperty("prompt", out var p) && p.ValueKind == JsonValueKind.String => p.GetString()!,
-        _ => item.GetRawText(),
-    };
-
-    private static TimeSpan? RetryAfter(HttpResponseMessage response, TimeProvider time) =>
-        response.Headers.RetryAfter switch
+        var result = new JsonObject { ["content"] = response.Text, ["model"] = response.ModelId };
+        if (response.Usage is { } usage)
         {
-            { Delta: { } delta } => delta,
-            { Date: { } date } => date - time.GetUtcNow() is var d && d > TimeSpan.Zero ? d : TimeSpan.Zero,
-            _ => null,
-        };
+            result["usage"] = new JsonObject
+            {
+                ["prompt_tokens"] = usage.InputTokenCount,
+                ["completion_tokens"] = usage.OutputTokenCount,
+                ["total_tokens"] = usage.TotalTokenCount,
+            };
+        }
+
+        return JsonSerializer.SerializeToElement(result);
+    }
 }
