@@ -84,6 +84,13 @@ public sealed class GatewayKeyOptions
     /// <summary>The tenant's own requests per minute, under the account's; null: none.</summary>
     public int? RequestsPerMinute { get; set; }
 
+    /// <summary>
+    /// Serve this key's deterministic requests (embeddings; chat and completions with <c>temperature: 0</c>, one choice,
+    /// not streamed) from the shared cache (<c>Floodgate:Cache</c>): identical requests cost one upstream call.
+    /// <value>Default false: the key's requests never read or write the cache.</value>
+    /// </summary>
+    public bool Cache { get; set; }
+
     /// <inheritdoc />
     public override string ToString() => $"key of tenant {Tenant}"; // never the key
 }

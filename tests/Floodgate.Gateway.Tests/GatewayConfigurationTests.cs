@@ -29,6 +29,7 @@ public sealed class GatewayConfigurationTests
             ("Floodgate:Gateway:Keys:0:Tenant", "team-a"),
             ("Floodgate:Gateway:Keys:0:MaxConcurrency", "4"),
             ("Floodgate:Gateway:Keys:0:RequestsPerMinute", "60"),
+            ("Floodgate:Gateway:Keys:0:Cache", "true"),
             ("Floodgate:Limiters:TokensPerMinute:x", "1000"),
             ("Floodgate:Limiters:BackoffIncreaseAfterSuccesses", "5"),
             ("Floodgate:Limiters:BackoffMaxPause", "00:01:00")));
@@ -57,6 +58,7 @@ public sealed class GatewayConfigurationTests
     [InlineData("--Floodgate:Gateway:Keys:0:Key=short", "Floodgate:Gateway:Keys:0:Key must be 16 to 512 characters long")]
     [InlineData("--Floodgate:Gateway:Keys:0:Tenant=bad/tenant", "Floodgate:Gateway:Keys:0:Tenant")]
     [InlineData("--Floodgate:Gateway:Keys:0:MaxConcurrency=0", "Floodgate:Gateway:Keys:0:MaxConcurrency must be between 1")]
+    [InlineData("--Floodgate:Gateway:Keys:0:Cache=maybe", "Floodgate:Gateway:Keys:0:Cache")]
     [InlineData("--Floodgate:Gateway:Upstreams:sim:TokensPerMinute=0", "Floodgate:Gateway:Upstreams:sim:TokensPerMinute must be between 1")]
     [InlineData("--Floodgate:Limiters:TokensPerMinute:x=-5", "Floodgate:Limiters:TokensPerMinute:x must be between 1")]
     public async Task Run_BadGatewayValue_ExitsTwoWithOneLineAndNoKey(string setting, string expected)

@@ -1,8 +1,10 @@
 using Floodgate.Client;
 using Floodgate.Client.Leases;
 using Floodgate.Gateway.Authentication;
+using Floodgate.Gateway.Caching;
 using Floodgate.Gateway.Forwarding;
 using Floodgate.Gateway.Usage;
+using Floodgate.Grains.Caching;
 using Floodgate.Grains.Telemetry;
 using Floodgate.Limiting;
 using Floodgate.Validation;
@@ -19,11 +21,12 @@ namespace Floodgate.Gateway.Admission;
 /// permit of every limiter the request must pass (the tenant's caps, the account, the model) within
 /// <see cref="GatewayOptions.MaxQueueTime"/> or answer 429, forward with YARP while the permits renew, then report the
 /// upstream's usage and pushback to the limiters and release the permits — when the response ends, the stream ends, or
-/// the client goes away.
+/// the client goes away. Deterministic requests of keys with the cache on go through the shared cache first.
 /// </summary>
 internal sealed partial class GatewayProxy(
     IFloodgateClient floodgate,
     UpstreamForwarder forwarder,
+    SharedResultCache cache,
     IOptions<GatewayOptions> options,
     FloodgateMetrics metrics,
     TimeProvider time,
@@ -56,6 +59,59 @@ internal sealed partial class GatewayProxy(
             return;
         }
 
+        if (tenant.Cache && request.Deterministic)
+        {
+            await HandleCachedAsync(context, endpoint, upstream, settings, tenant, transformer, request);
+            return;
+        }
+
+        await AdmitAndForwardAsync(context, upstream, settings, tenant, transformer, request, capture: null);
+    }
+
+    /// <summary>
+    /// A deterministic request of a key with the cache on: a cached answer is sent without a permit or an upstream call;
+    /// otherwise this request leads (forwards, and stores a whole JSON 200) while identical ones anywhere in the cluster
+    /// wait for its answer. A leader whose answer may not be kept lets the next waiter lead.
+    /// </summary>
+    private async Task HandleCachedAsync(
+        HttpContext context, OpenAiEndpoint endpoint, string upstream, GatewayUpstreamOptions settings, GatewayTenant tenant, UpstreamTransformer transformer, OpenAiRequest request)
+    {
+        var key = GatewayResponseCache.Key(upstream, endpoint, request.Body);
+        CacheTurn turn;
+        try
+        {
+            turn = await cache.TakeTurnAsync(key, $"gateway/{tenant.Name}#{Guid.NewGuid():N}", context.RequestAborted);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            return; // The client went away while an identical request was computing.
+        }
+
+        await using (turn)
+        {
+            if (turn.Kind == CacheTurnKind.Hit)
+            {
+                metrics.GatewayRequest(upstream, tenant.Name, "cached", null);
+                await GatewayResponseCache.WriteHitAsync(context, turn.ResultJson!);
+                return;
+            }
+
+            using var capture = new ResponseCapture(context.Response.Body, GatewayResponseCache.CaptureLimit(cache.MaxResultLength));
+            var whole = await AdmitAndForwardAsync(context, upstream, settings, tenant, transformer, request, capture);
+            if (GatewayResponseCache.Cacheable(transformer.Answered, whole, context.Response, capture, cache.MaxResultLength) is { } answer)
+            {
+                await turn.CompleteAsync(answer);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Takes the permits, forwards, reports and releases (the whole life of an uncached request). True when the upstream's
+    /// answer was forwarded whole; <paramref name="capture"/>, when given, keeps a copy of it.
+    /// </summary>
+    private async Task<bool> AdmitAndForwardAsync(
+        HttpContext context, string upstream, GatewayUpstreamOptions settings, GatewayTenant tenant, UpstreamTransformer transformer, OpenAiRequest request, ResponseCapture? capture)
+    {
         var accountLimiter = settings.Limiter ?? GatewayConstants.DefaultLimiter(upstream);
         var modelLimiter = request.Model is { } model && settings.ModelLimiters.TryGetValue(model, out var perModel) ? perModel : null;
         var upstreamLimiters = modelLimiter is null ? [accountLimiter] : new[] { accountLimiter, modelLimiter };
@@ -81,34 +137,34 @@ internal sealed partial class GatewayProxy(
                 context,
                 $"Rate limit reached: no permit of '{ex.Limiter}' within {_options.MaxQueueTime.TotalSeconds:0.#} s. Retry later.",
                 ex.RetryAfter ?? TimeSpan.FromSeconds(1));
-            return;
+            return false;
         }
         catch (FloodgateValidationException ex)
         {
             // The estimate can never fit a token budget, say: retrying would not help.
             await OpenAiErrors.BadRequestAsync(context, ex.Message);
-            return;
+            return false;
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
-            return; // The client went away while queued; its acquires were undone by request id.
+            return false; // The client went away while queued; its acquires were undone by request id.
         }
         catch (Exception ex) when (ClusterFaults.IsTransient(ex))
         {
             await OpenAiErrors.UnavailableAsync(context, $"The limiter could not be reached ({ClusterFaults.Describe(ex)}); retry.");
-            return;
+            return false;
         }
 
         metrics.GatewayQueued(upstream, time.GetElapsedTime(queuedAt));
         await using (leases)
         {
-            var (outcome, tokens) = await ForwardAsync(context, transformer, leases);
+            var (outcome, tokens, whole) = await ForwardAsync(context, transformer, leases, capture);
             if (transformer.Answered is not { } answered)
             {
                 // No answer (unreachable upstream, client gone before it answered): nothing to settle or learn from;
                 // the estimate stays charged.
                 metrics.GatewayRequest(upstream, tenant.Name, "failed", null);
-                return;
+                return false;
             }
 
             var signal = RateLimitHeaders.Read(answered, time.GetUtcNow());
@@ -116,19 +172,22 @@ internal sealed partial class GatewayProxy(
                 ? ReportQuietlyAsync([limiter], new UsageReport(tenant.Name, lease.Lease.LeaseId, outcome, tokens, signal))
                 : Task.CompletedTask));
             metrics.GatewayRequest(upstream, tenant.Name, outcome == UsageOutcome.UpstreamRateLimited ? "upstream_rate_limited" : "completed", tokens);
+            return whole;
         }
     }
 
     /// <summary>Forwards while the permits are held; a lost permit stops the call (its slot may be someone else's now).</summary>
-    private async Task<(UsageOutcome Outcome, int? Tokens)> ForwardAsync(HttpContext context, UpstreamTransformer transformer, LimiterLeaseSet leases)
+    private async Task<(UsageOutcome Outcome, int? Tokens, bool Whole)> ForwardAsync(
+        HttpContext context, UpstreamTransformer transformer, LimiterLeaseSet leases, ResponseCapture? capture)
     {
         var original = context.Response.Body;
-        var observer = new UsageObservingStream(original, () => context.Response.ContentType);
+        var observer = new UsageObservingStream(capture ?? original, () => context.Response.ContentType);
         context.Response.Body = observer;
+        ForwarderError error;
         try
         {
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, leases.Lost);
-            var error = await forwarder.ForwardAsync(context, transformer, stop.Token);
+            error = await forwarder.ForwardAsync(context, transformer, stop.Token);
             if (error != ForwarderError.None)
             {
                 LogForwardFailed(logger, error, leases.Lost.IsCancellationRequested);
@@ -140,7 +199,8 @@ internal sealed partial class GatewayProxy(
         }
 
         var status = (int?)transformer.Answered?.StatusCode;
-        return (status == StatusCodes.Status429TooManyRequests ? UsageOutcome.UpstreamRateLimited : UsageOutcome.Completed, observer.Usage?.TotalTokens);
+        var outcome = status == StatusCodes.Status429TooManyRequests ? UsageOutcome.UpstreamRateLimited : UsageOutcome.Completed;
+        return (outcome, observer.Usage?.TotalTokens, error == ForwarderError.None);
     }
 
     /// <summary>Reads and parses the body; answers 400/413 itself and returns null when it is unusable.</summary>

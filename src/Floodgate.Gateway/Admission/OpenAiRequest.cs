@@ -8,7 +8,12 @@ namespace Floodgate.Gateway.Admission;
 /// <param name="Stream">True for <c>stream: true</c> (server-sent events).</param>
 /// <param name="EstimatedTokens">Prompt size plus the completion's upper bound, in tokens (about four characters each).</param>
 /// <param name="Body">The body to forward (a streamed chat gets <c>stream_options.include_usage</c> so it reports its usage).</param>
-internal sealed record OpenAiRequest(string? Model, bool Stream, int EstimatedTokens, byte[] Body)
+/// <param name="Deterministic">
+/// True when identical requests get identical answers, so one answer may serve them all (the gateway cache): embeddings
+/// always; a completion or chat only without <c>stream: true</c>, with <c>temperature</c> set to 0 (absent means the
+/// provider's default of 1) and <c>n</c> absent or 1.
+/// </param>
+internal sealed record OpenAiRequest(string? Model, bool Stream, int EstimatedTokens, byte[] Body, bool Deterministic = false)
 {
     /// <summary>Characters per token in the estimate (OpenAI's rule of thumb for English).</summary>
     private const int CharactersPerToken = 4;
@@ -50,6 +55,15 @@ internal sealed record OpenAiRequest(string? Model, bool Stream, int EstimatedTo
         };
         long completion = endpoint == OpenAiEndpoint.Embeddings ? 0 : (long)maxTokens * choices;
         var estimate = (int)Math.Min(int.MaxValue, prompt + completion);
+        var deterministic = endpoint switch
+        {
+            OpenAiEndpoint.Embeddings => true,
+            OpenAiEndpoint.ChatCompletions or OpenAiEndpoint.Completions =>
+                !stream
+                && request["temperature"] is JsonValue t && t.TryGetValue<double>(out var temperature) && temperature == 0
+                && (request["n"] is null || (request["n"] is JsonValue one && one.TryGetValue<int>(out var single) && single == 1)),
+            _ => false,
+        };
 
         if (stream && endpoint is OpenAiEndpoint.ChatCompletions or OpenAiEndpoint.Completions && request["stream_options"] is null)
         {
@@ -58,7 +72,7 @@ internal sealed record OpenAiRequest(string? Model, bool Stream, int EstimatedTo
             body = JsonSerializer.SerializeToUtf8Bytes(request);
         }
 
-        return new OpenAiRequest(model, stream, estimate, body);
+        return new OpenAiRequest(model, stream, estimate, body, deterministic);
     }
 
     private static OpenAiRequest Empty(byte[] body) => new(null, false, 0, body);

@@ -4,8 +4,8 @@ using Microsoft.Extensions.Options;
 
 namespace Floodgate.Gateway.Authentication;
 
-/// <summary>A configured virtual key's tenant and caps (the key itself is kept only as a digest).</summary>
-internal sealed record GatewayTenant(string Name, int? MaxConcurrency, int? RequestsPerMinute)
+/// <summary>A configured virtual key's tenant, caps and cache option (the key itself is kept only as a digest).</summary>
+internal sealed record GatewayTenant(string Name, int? MaxConcurrency, int? RequestsPerMinute, bool Cache = false)
 {
     /// <summary>The limiter holding the tenant's own caps; null when it has none.</summary>
     public string? CapLimiter => MaxConcurrency is null && RequestsPerMinute is null ? null : GatewayConstants.TenantLimiter(Name);
@@ -19,7 +19,7 @@ internal sealed class GatewayKeyRing(IOptions<GatewayOptions> options)
 {
     private readonly (byte[] Digest, GatewayTenant Tenant)[] _keys = options.Value.Keys
         .Where(k => k.Key is not null && k.Tenant is not null)
-        .Select(k => (Digest(k.Key!), new GatewayTenant(k.Tenant!, k.MaxConcurrency, k.RequestsPerMinute)))
+        .Select(k => (Digest(k.Key!), new GatewayTenant(k.Tenant!, k.MaxConcurrency, k.RequestsPerMinute, k.Cache)))
         .ToArray();
 
     /// <summary>True when no key is configured: every request is admitted as <see cref="GatewayConstants.OpenTenant"/>.</summary>

@@ -59,6 +59,7 @@ public static class FloodgateSiloExtensions
         services.AddHttpClient(HttpProcessor.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
         services.AddHttpClient(ReplicateProcessor.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
         services.TryAddSingleton<OpenAiClients>();
+        services.TryAddSingleton<SharedResultCache>();
         services.TryAddSingleton<ItemResultCache>();
         services.AddItemProcessor<EchoProcessor>();
         services.AddItemProcessor<DelayProcessor>();

@@ -177,7 +177,7 @@ internal sealed partial class ItemGrain(
         }
 
         // With the batch's cache option, an identical item elsewhere in the cluster may compute the result for this one.
-        var (result, cached) = await cache.RunAsync(GrainFactory, work, () => RunPipelineAsync(work, processor, counters, cancellationToken), cancellationToken);
+        var (result, cached) = await cache.RunAsync(work, () => RunPipelineAsync(work, processor, counters, cancellationToken), cancellationToken);
         return ItemOutcome.Succeeded(work.Position, result, counters.Attempts) with { Cached = cached };
     }
 

@@ -48,7 +48,7 @@ public sealed class FloodgateMetrics
         "floodgate.batches.finished", "{batch}", "Batches whose every item has an outcome.");
 
     private static readonly Counter<long> GatewayRequests = Meter.CreateCounter<long>(
-        "floodgate.gateway.requests", "{request}", "Gateway requests by upstream, tenant and outcome (completed, upstream_rate_limited, rejected, failed).");
+        "floodgate.gateway.requests", "{request}", "Gateway requests by upstream, tenant and outcome (completed, cached, upstream_rate_limited, rejected, failed).");
     private static readonly Counter<long> GatewayTokens = Meter.CreateCounter<long>(
         "floodgate.gateway.tokens", "{token}", "Model tokens the upstream reported for gateway requests, by upstream and tenant.");
     private static readonly Histogram<double> GatewayQueueWait = Meter.CreateHistogram(
