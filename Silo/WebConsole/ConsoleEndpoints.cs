@@ -28,8 +28,7 @@ internal static class ConsoleEndpoints
         app.MapGet("/", () => Results.Content(LandingPage(dashboard), "text/html; charset=utf-8")).ExcludeFromDescription();
 
         var console = app.MapGroup(Path).RequireApiKey(ApiRole.Client).ExcludeFromDescription();
-        console.MapGet("", () => Asset("index.html"));
-        console.MapGet("/", () => Asset("index.html"));
+        console.MapGet("", () => Asset("index.html")); // also /console/: routing ignores a trailing slash
         console.MapGet("/{file}", (string file) => Asset(file));
 
         // What the caller's key opens, so the page shows admin controls only to admin keys (the API checks again).
