@@ -70,16 +70,17 @@ function figure(label, value, testid, extra = "") {
 function chart(series, label) {
   const width = 300, height = 60;
   const max = Math.max(1, ...series.flatMap((s) => s.values));
+  const span = Math.max(30, ...series.map((s) => s.values.length)); // a short history fills the chart from 30 samples on
   const lines = series.map((s) => {
-    const offset = HistoryLength - s.values.length;
-    const points = s.values.map((v, i) => `${(((offset + i) / (HistoryLength - 1)) * width).toFixed(1)},${(height - 2 - (v / max) * (height - 6)).toFixed(1)}`);
+    const offset = span - s.values.length;
+    const points = s.values.map((v, i) => `${(((offset + i) / (span - 1)) * width).toFixed(1)},${(height - 2 - (v / max) * (height - 6)).toFixed(1)}`);
     return points.length > 1
       ? `<polyline fill="none" stroke="${s.color}" stroke-width="1.6" ${s.dashed ? 'stroke-dasharray="4 3"' : ""} points="${points.join(" ")}"/>`
       : "";
   }).join("");
   const legend = series.map((s) => `<i style="background:${s.color}"></i>${escape(s.label)}`).join("");
   return `<svg class="chart" viewBox="0 0 ${width} ${height}" preserveAspectRatio="none" role="img" aria-label="${escape(label)}">${lines}</svg>
-    <div class="legend">${legend} <span>(max ${max.toFixed(max < 10 ? 1 : 0)}, last ${HistoryLength} s)</span></div>`;
+    <div class="legend">${legend} <span>(max ${max.toFixed(max < 10 ? 1 : 0)}, last ${span} s)</span></div>`;
 }
 
 function push(list, value) {

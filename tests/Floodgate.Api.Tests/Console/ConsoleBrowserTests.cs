@@ -58,7 +58,7 @@ public sealed partial class ConsoleBrowserTests(KeyedApiSilo silo) : IClassFixtu
 
         if (Environment.GetEnvironmentVariable("FLOODGATE_CONSOLE_SCREENSHOT") is { Length: > 0 } screenshot)
         {
-            await Task.Delay(TimeSpan.FromSeconds(4), ct); // a few seconds of chart history
+            await Task.Delay(TimeSpan.FromSeconds(10), ct); // some chart history
             await File.WriteAllBytesAsync(screenshot, await browser.ScreenshotAsync(ct), ct);
         }
 
