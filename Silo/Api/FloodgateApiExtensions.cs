@@ -29,6 +29,7 @@ internal static class FloodgateApiExtensions
         api.MapBatchEndpoints();
         api.MapLimiterEndpoints();
         api.MapBreakerEndpoints();
+        api.MapCatalogEndpoints();
         return app;
     }
 }

@@ -6,6 +6,7 @@ using Floodgate.Grains.Hosting;
 using Floodgate.Grains.Limiting;
 using Floodgate.Grains.Telemetry;
 using Floodgate.Silo.Api;
+using Floodgate.Silo.WebConsole;
 using Floodgate.Silo.Health;
 using Floodgate.Silo.Security;
 using Floodgate.Validation;
@@ -128,6 +129,8 @@ public static class FloodgateSiloHost
         {
             app.MapOrleansDashboard(routePrefix: "/dashboard").RequireApiKey(ApiRole.Client);
         }
+
+        app.MapFloodgateConsole(silo.Dashboard);
 
         return app;
     }

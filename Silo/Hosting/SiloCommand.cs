@@ -4,6 +4,7 @@ using Floodgate.Grains.Items;
 using Floodgate.Grains.Limiting;
 using Floodgate.Grains.Processors.OpenAiChat;
 using Floodgate.Silo.Api;
+using Floodgate.Silo.WebConsole;
 using Floodgate.Validation;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
@@ -138,7 +139,7 @@ public static class SiloCommand
         return problems;
     }
 
-    /// <summary>One line per endpoint: HTTP URL(s), the dashboard when it is on, the silo and gateway endpoints.</summary>
+    /// <summary>One line per endpoint: HTTP URL(s), the dashboard when it is on, the console, the silo and gateway endpoints.</summary>
     public static IEnumerable<string> ListeningLines(WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -154,6 +155,11 @@ public static class SiloCommand
             {
                 yield return $"listening: dashboard {url.TrimEnd('/')}/dashboard";
             }
+        }
+
+        foreach (var url in app.Urls)
+        {
+            yield return $"listening: console {url.TrimEnd('/')}{ConsoleEndpoints.Path}";
         }
 
         foreach (var port in ListenPort.Of(app).Where(p => p.What is "silo" or "gateway"))

@@ -1,5 +1,6 @@
 using Floodgate.Batches;
 using Floodgate.Breakers;
+using Floodgate.Catalog;
 using Floodgate.Client.Batches;
 using Floodgate.Client.Leases;
 using Floodgate.Limiting;
@@ -146,4 +147,12 @@ public sealed class FloodgateClient : IFloodgateClient
     /// <inheritdoc />
     public Task<CircuitStatus> GetBreakerStatusAsync(string breaker, CancellationToken cancellationToken = default) =>
         _grains.GetGrain<ICircuitBreakerGrain>(Names.Require("Breaker name", breaker)).GetStatusAsync().WaitAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<string>> ListLimitersAsync(CancellationToken cancellationToken = default) =>
+        _grains.GetGrain<ICatalogGrain>(CatalogKeys.Limiters).ListAsync().WaitAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<string>> ListBreakersAsync(CancellationToken cancellationToken = default) =>
+        _grains.GetGrain<ICatalogGrain>(CatalogKeys.Breakers).ListAsync().WaitAsync(cancellationToken);
 }

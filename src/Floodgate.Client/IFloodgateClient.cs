@@ -56,4 +56,10 @@ public interface IFloodgateClient : IFloodgateOperations
     /// pipelines, Polly and ASP.NET rate limiting. Each lease it grants is a global lease, renewed until disposed.
     /// </summary>
     System.Threading.RateLimiting.RateLimiter GetRateLimiter(string limiter, RateLimiting.FloodgateRateLimiterOptions? options = null);
+
+    /// <summary>The limiters the cluster knows (each registers as it activates; bounded, oldest dropped first), in ordinal order.</summary>
+    Task<IReadOnlyList<string>> ListLimitersAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The shared circuit breakers the cluster knows, in ordinal order.</summary>
+    Task<IReadOnlyList<string>> ListBreakersAsync(CancellationToken cancellationToken = default);
 }

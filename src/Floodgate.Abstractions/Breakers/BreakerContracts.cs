@@ -40,7 +40,8 @@ public enum CallResult
     Ignored = 2,
 }
 
-/// <summary>A snapshot of a shared circuit breaker.</summary>
+/// <summary>A snapshot of a shared circuit breaker. <c>StateSince</c>: when the circuit entered its current state (for a
+/// closed circuit that never opened, when this activation of the breaker started).</summary>
 [GenerateSerializer, Immutable, Alias("Floodgate.CircuitStatus")]
 public sealed record CircuitStatus(
     [property: Id(0)] string Name,
@@ -50,7 +51,8 @@ public sealed record CircuitStatus(
     [property: Id(4)] TimeSpan BreakDuration,
     [property: Id(5)] DateTimeOffset? OpenUntil,
     [property: Id(6)] long Trips,
-    [property: Id(7)] long Rejections);
+    [property: Id(7)] long Rejections,
+    [property: Id(8)] DateTimeOffset? StateSince = null);
 
 /// <summary>
 /// A circuit breaker shared by the whole cluster (key: breaker name, by default the limiter name), so every silo sees

@@ -10,6 +10,7 @@ internal sealed class CircuitBreakerCore(string name, CircuitBreakerOptions opti
 {
     private DateTimeOffset _openUntil;
     private DateTimeOffset? _probeStartedAt;
+    private DateTimeOffset _stateSince = time.GetUtcNow();
 
     public CircuitState State { get; private set; } = CircuitState.Closed;
 
@@ -25,6 +26,7 @@ internal sealed class CircuitBreakerCore(string name, CircuitBreakerOptions opti
         if (State == CircuitState.Open && now >= _openUntil)
         {
             State = CircuitState.HalfOpen;
+            _stateSince = now;
             _probeStartedAt = null;
         }
 
@@ -80,6 +82,11 @@ internal sealed class CircuitBreakerCore(string name, CircuitBreakerOptions opti
 
     public void Close()
     {
+        if (State != CircuitState.Closed)
+        {
+            _stateSince = time.GetUtcNow();
+        }
+
         State = CircuitState.Closed;
         ConsecutiveFailures = 0;
         _probeStartedAt = null;
@@ -93,12 +100,14 @@ internal sealed class CircuitBreakerCore(string name, CircuitBreakerOptions opti
         options.BreakDuration,
         State == CircuitState.Open ? _openUntil : null,
         Trips,
-        Rejections);
+        Rejections,
+        _stateSince);
 
     private void Open()
     {
         State = CircuitState.Open;
-        _openUntil = time.GetUtcNow() + options.BreakDuration;
+        _stateSince = time.GetUtcNow();
+        _openUntil = _stateSince + options.BreakDuration;
         Trips++;
     }
 }

@@ -1,4 +1,5 @@
 using Floodgate.Breakers;
+using Floodgate.Catalog;
 using Floodgate.Grains.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -23,6 +24,7 @@ internal sealed partial class CircuitBreakerGrain(
     {
         _core = new CircuitBreakerCore(this.GetPrimaryKeyString(), options.Value, time);
         _gauge = metrics.TrackBreaker(this.GetPrimaryKeyString(), () => _core.State);
+        GrainFactory.GetGrain<ICatalogGrain>(CatalogKeys.Breakers).RegisterAsync(this.GetPrimaryKeyString()).Ignore();
         return Task.CompletedTask;
     }
 

@@ -1,3 +1,4 @@
+using Floodgate.Catalog;
 using Floodgate.Grains.Telemetry;
 using Floodgate.Limiting;
 using Floodgate.Validation;
@@ -81,6 +82,7 @@ internal sealed partial class GlobalLimiterGrain(
         // The claim: if another activation wrote since we read, this throws and this activation never starts.
         await _commit.FlushAsync();
         _gauges = metrics.TrackLimiter(Name, () => new LimiterFigures(_ledger.MaxConcurrency, _ledger.InUse, _ledger.Waiting));
+        GrainFactory.GetGrain<ICatalogGrain>(CatalogKeys.Limiters).RegisterAsync(Name).Ignore();
         if (uncleanLoss)
         {
             LogTookOverUnclean(Name, _epoch, _ledger.LeaseCount, _ledger.InUse);

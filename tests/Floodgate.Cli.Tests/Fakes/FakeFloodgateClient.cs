@@ -83,4 +83,10 @@ internal sealed class FakeFloodgateClient : IFloodgateClient
 
     public Task<CircuitStatus> GetBreakerStatusAsync(string breaker, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException();
+
+    public Task<IReadOnlyList<string>> ListLimitersAsync(CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException();
+
+    public Task<IReadOnlyList<string>> ListBreakersAsync(CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException();
 }

@@ -75,6 +75,7 @@ public sealed class SiloStartupTests
 
         Assert.Contains($"listening: HTTP http://127.0.0.1:{http}", lines);
         Assert.Contains($"listening: dashboard http://127.0.0.1:{http}/dashboard", lines);
+        Assert.Contains($"listening: console http://127.0.0.1:{http}/console", lines);
         Assert.Contains($"listening: silo 127.0.0.1:{silo}", lines);
         Assert.Contains($"listening: gateway 127.0.0.1:{gateway}", lines);
         Assert.Empty(run.Stderr);
