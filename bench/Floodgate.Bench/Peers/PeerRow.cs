@@ -1,0 +1,16 @@
+using System.Globalization;
+
+namespace Floodgate.Bench.Peers;
+
+/// <summary>One line of the peers table: Floodgate's figure, the peer's from the same run, and their ratio.</summary>
+internal sealed record PeerRow(string Scenario, string Ours, string Peer, string Theirs, double Ratio, bool HigherIsBetter)
+{
+    public static PeerRow Higher(string scenario, double ours, string peer, double theirs, Func<double, string> format) =>
+        new(scenario, format(ours), peer, format(theirs), ours / theirs, true);
+
+    public static PeerRow Lower(string scenario, double ours, string peer, double theirs, Func<double, string> format) =>
+        new(scenario, format(ours), peer, format(theirs), ours / theirs, false);
+
+    public string ToMarkdown() => string.Create(CultureInfo.InvariantCulture,
+        $"| {Scenario} | {Ours} | {Peer} | {Theirs} | **{Ratio:0.00}×** {(HigherIsBetter ? "↑" : "↓")} |");
+}
