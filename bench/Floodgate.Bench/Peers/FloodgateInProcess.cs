@@ -11,9 +11,10 @@ using Orleans.TestingHost;
 namespace Floodgate.Bench.Peers;
 
 /// <summary>
-/// Floodgate's side of the peer scenarios: one silo (in-memory storage) in this process, its <c>openai-chat</c>
-/// processor pointed at the simulator, used through an external Orleans client (the test cluster's client connects over
-/// the silo's TCP gateway). Every scenario uses its own limiter name, so the limit it sets is the one in force.
+/// Floodgate's side of the batch and wait scenarios: one silo (in-memory storage) in this process, its
+/// <c>openai-chat</c> processor pointed at the simulator, used through the test cluster's client and the SDK. Every
+/// scenario uses its own limiter name, so the limit it sets is the one in force. (Permit round trips, where the
+/// transport is most of the cost, run against a separate process: <see cref="ExternalFloodgate"/>.)
 /// </summary>
 internal sealed class FloodgateInProcess : IAsyncDisposable
 {
@@ -100,16 +101,6 @@ internal sealed class FloodgateInProcess : IAsyncDisposable
         return (solo, behind);
     }
 
-    /// <summary>Acquire + release from the external client, <paramref name="callers"/> at once, never waiting for a permit.</summary>
-    public async Task<Latencies> PermitRoundTripsAsync(string limiter, int callers, int each, CancellationToken cancellationToken = default)
-    {
-        await Client.SetLimitsAsync(limiter, new LimiterLimits(callers), cancellationToken);
-        await Latencies.Concurrently(callers, Math.Max(10, each / 10), _ => RoundTripAsync(limiter, cancellationToken)); // warm-up
-        var latencies = new Latencies();
-        await Latencies.Concurrently(callers, each, _ => latencies.TimeAsync(() => RoundTripAsync(limiter, cancellationToken)));
-        return latencies;
-    }
-
     /// <summary>
     /// Acquire-wait tail: <paramref name="callers"/> loops each acquire a permit, hold it for <paramref name="hold"/> and
     /// release it, <paramref name="rounds"/> times, under <paramref name="permits"/> permits; the wait of every acquire.
@@ -131,12 +122,6 @@ internal sealed class FloodgateInProcess : IAsyncDisposable
     }
 
     public async ValueTask DisposeAsync() => await _cluster.DisposeAsync();
-
-    private async Task RoundTripAsync(string limiter, CancellationToken cancellationToken)
-    {
-        var result = await Client.TryAcquireLeaseAsync(limiter, new AcquireRequest("bench", 1, TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1)), cancellationToken);
-        await Client.ReleaseLeaseAsync(limiter, result.Lease?.LeaseId ?? throw new InvalidOperationException($"No permit of {limiter} ({result.Failure})."), cancellationToken);
-    }
 
     private static BatchSpec Spec(string limiter, int items, string processor, int limit) => new()
     {

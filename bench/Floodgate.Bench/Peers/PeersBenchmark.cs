@@ -117,13 +117,14 @@ internal static class PeersBenchmark
             }
 
             await using var semaphore = new RedisSemaphorePeer(redis.ConnectionString);
+            await using var external = await ExternalFloodgate.StartAsync(logs);
             foreach (var callers in sizes.RoundTripCallers)
             {
                 Log($"permit round trip: {callers} caller(s)");
                 var each = sizes.RoundTripsPerCaller(callers);
-                var ours = await floodgate.PermitRoundTripsAsync($"bench-rtt-{callers}", callers, each);
+                var ours = await PermitRoundTrips.MeasureAsync(external.Client, $"bench-rtt-{callers}", callers, each);
                 var theirs = await semaphore.PermitRoundTripsAsync(callers, each);
-                rows.Add(PeerRow.Lower($"Permit round trip (acquire + release) p50, {callers} caller(s), {ours.Count:N0} each",
+                rows.Add(PeerRow.Lower($"Permit round trip (acquire + release) p50, {callers} caller(s), {ours.Count:N0} round trips",
                     ours.Percentile(50), "DistributedLock.Redis `RedisDistributedSemaphore`", theirs.Percentile(50), Milliseconds));
                 rows.Add(PeerRow.Lower($"Permit round trip (acquire + release) p99, {callers} caller(s)",
                     ours.Percentile(99), "DistributedLock.Redis `RedisDistributedSemaphore`", theirs.Percentile(99), Milliseconds));
@@ -150,9 +151,9 @@ internal static class PeersBenchmark
             .AppendLine()
             .AppendLine(CultureInfo.InvariantCulture, $"Produced by `{command}`")
             .AppendLine(CultureInfo.InvariantCulture, $"on {DateTime.UtcNow:yyyy-MM-dd} ({machine}). Every pair ran in this one invocation, one after the other;")
-            .AppendLine("Floodgate is one silo (in-memory storage) in the harness's process, called through an external Orleans client over")
-            .AppendLine("its TCP gateway; the simulator answers in 50 ms with no limit of its own; redis-server and BullMQ's node worker run")
-            .AppendLine("as separate processes on the same machine." + (quick ? " **Quick mode** (CI): small sizes, .NET pairs only." : string.Empty))
+            .AppendLine("Floodgate is one silo (in-memory storage) in the harness's process used through the test cluster's client, except")
+            .AppendLine("for the permit round trips (a separate `Silo` process, see below); the simulator answers in 50 ms with no limit of its")
+            .AppendLine("own; redis-server and BullMQ's node worker run as separate processes on the same machine." + (quick ? " **Quick mode** (CI): small sizes, .NET pairs only." : string.Empty))
             .AppendLine()
             .AppendLine("| scenario | Floodgate | peer | peer result | ratio (Floodgate ÷ peer) |")
             .AppendLine("|---|---|---|---|---|");
@@ -169,9 +170,10 @@ internal static class PeersBenchmark
             .AppendLine("  outcome (end to end) or from releasing a gate that held every permit while the batch was submitted and queued")
             .AppendLine("  (processing only). BullMQ: one worker of concurrency 256 with queue-wide (global) concurrency 256, jobs added in")
             .AppendLine("  bulks of 1,000 while it runs (end to end) or all before it starts (processing only); completed jobs kept.")
-            .AppendLine("- *Permit round trip*: one acquire and one release of a permit with as many permits as callers (no waiting); Floodgate")
-            .AppendLine("  through `IFloodgateClient.TryAcquireLeaseAsync`/`ReleaseLeaseAsync` (the lease table's group-committed write")
-            .AppendLine("  included), the peer through `RedisDistributedSemaphore.AcquireAsync` and disposing the handle.")
+            .AppendLine("- *Permit round trip*: one acquire and one release of a permit with as many permits as callers (no waiting). Floodgate:")
+            .AppendLine("  a separate `Silo` process (in-memory storage), called by this process as an external client over TCP through")
+            .AppendLine("  `IFloodgateClient.TryAcquireLeaseAsync`/`ReleaseLeaseAsync` (the lease table's group-committed write included);")
+            .AppendLine("  the peer: `RedisDistributedSemaphore.AcquireAsync` and disposing the handle, against the redis-server process.")
             .AppendLine("- *Acquire-wait*: the wait of each acquire while every caller holds its permit for 50 ms and asks again; Floodgate's")
             .AppendLine("  limiter queues FIFO within a holder and round-robin across holders (each caller is its own holder).")
             .AppendLine("- *Fairness*: the small batch's time submitted right behind the large one, divided by its time alone. A single")
