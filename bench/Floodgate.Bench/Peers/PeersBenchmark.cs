@@ -155,8 +155,8 @@ internal static class PeersBenchmark
             .AppendLine("for the permit round trips (a separate `Silo` process, see below); the simulator answers in 50 ms with no limit of its")
             .AppendLine("own; redis-server and BullMQ's node worker run as separate processes on the same machine." + (quick ? " **Quick mode** (CI): small sizes, .NET pairs only." : string.Empty))
             .AppendLine()
-            .AppendLine("| scenario | Floodgate | peer | peer result | ratio (Floodgate ÷ peer) |")
-            .AppendLine("|---|---|---|---|---|");
+            .AppendLine("| scenario | Floodgate | peer | peer result | ratio (Floodgate ÷ peer) | load |")
+            .AppendLine("|---|---|---|---|---|---|");
         foreach (var row in rows)
         {
             text.AppendLine(row.ToMarkdown());
@@ -183,9 +183,10 @@ internal static class PeersBenchmark
             text.AppendLine($"- {note}");
         }
 
-        text.AppendLine("- **Load caveat**: the machine has 2 cores shared with other work (load average at the start in the header); the")
-            .AppendLine("  harness, the silo, redis-server and node compete for them. Ratios from the same run are comparable; absolute")
-            .AppendLine("  numbers vary by ±30 % or more between runs.");
+        text.AppendLine("- **Load caveat**: the machine has 2 cores shared with other work (*load*: the 1-minute load average when the row's")
+            .AppendLine("  pair finished). The harness, the silo, redis-server and node compete for them with everything else, and the two")
+            .AppendLine("  sides of a pair run one after the other, so a change of load between them moves a ratio; absolute numbers vary")
+            .AppendLine("  several-fold between runs at loads above 2. Compare only large differences, from runs at similar load.");
         return text.ToString();
     }
 

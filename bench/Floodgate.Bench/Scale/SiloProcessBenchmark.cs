@@ -35,6 +35,7 @@ internal static class SiloProcessBenchmark
     {
         var sizes = (Option(args, "--items") ?? "100000,1000000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         var warmItems = int.Parse(Option(args, "--warm-items") ?? "20000", CultureInfo.InvariantCulture);
+        var bound = TimeSpan.FromMinutes(double.Parse(Option(args, "--bound-minutes") ?? "10", CultureInfo.InvariantCulture));
         var writeTo = Option(args, "--write");
         var machine = MachineInfo.Describe();
         var logDirectory = Path.Combine(Path.GetTempPath(), "floodgate-bench-silo", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
@@ -47,7 +48,7 @@ internal static class SiloProcessBenchmark
             var times = new List<TimeSpan>();
             for (var run = 0; run < 3; run++)
             {
-                times.Add((await RunBatchAsync(silo, $"warm-{run}", warmItems)).Elapsed);
+                times.Add((await RunBatchAsync(silo, $"warm-{run}", warmItems, bound)).Elapsed);
             }
 
             var first = times[0];
@@ -62,22 +63,26 @@ internal static class SiloProcessBenchmark
         {
             await using var silo = await StartSiloAsync($"scale-{items}", logDirectory, []);
             var idle = Memory(silo.Process.Id);
-            var (elapsed, progress) = await RunBatchAsync(silo, "scale", items);
+            var (elapsed, progress) = await RunBatchAsync(silo, "scale", items, bound);
             var peak = Memory(silo.Process.Id);
-            Log($"{items} items: {elapsed.TotalSeconds:0.0} s, peak RSS {peak.PeakMiB:0} MiB (idle {idle.RssMiB:0} MiB)");
+            var finished = progress.IsFinished;
+            Log($"{items} items: {(finished ? string.Empty : "NOT finished, ")}{elapsed.TotalSeconds:0.0} s, {progress.Succeeded} succeeded, peak RSS {peak.PeakMiB:0} MiB (idle {idle.RssMiB:0} MiB)");
             scaleRows.Add(string.Create(CultureInfo.InvariantCulture,
-                $"| {items:N0} | {elapsed.TotalSeconds:0.0} s | {items / elapsed.TotalSeconds:N0}/s | {peak.PeakMiB:N0} MiB | {idle.RssMiB:N0} MiB | {(peak.PeakMiB - idle.RssMiB) * 1024 * 1024 / items:N0} B | {progress.Succeeded:N0} |"));
+                $"| {items:N0} | {(finished ? string.Empty : "> ")}{elapsed.TotalSeconds:0.0} s{(finished ? string.Empty : " (stopped at the bound)")} | {progress.Succeeded / elapsed.TotalSeconds:N0}/s | {peak.PeakMiB:N0} MiB{(finished ? string.Empty : " so far")} | {idle.RssMiB:N0} MiB | {(peak.PeakMiB - idle.RssMiB) * 1024 * 1024 / items:N0} B | {progress.Succeeded:N0} |"));
         }
 
         var command = $"dotnet run -c Release --project bench/Floodgate.Bench -- silo --items {string.Join(',', sizes)}" +
-            (Option(args, "--warm-items") is { } w ? $" --warm-items {w}" : string.Empty) + (writeTo is null ? string.Empty : $" --write {writeTo}");
+            (Option(args, "--warm-items") is { } w ? $" --warm-items {w}" : string.Empty) +
+            (Option(args, "--bound-minutes") is { } m ? $" --bound-minutes {m}" : string.Empty) + (writeTo is null ? string.Empty : $" --write {writeTo}");
         var section = new StringBuilder()
             .AppendLine(SectionHeading)
             .AppendLine()
             .AppendLine(CultureInfo.InvariantCulture, $"Produced by `{command}`")
             .AppendLine(CultureInfo.InvariantCulture, $"on {DateTime.UtcNow:yyyy-MM-dd} ({machine}): a fresh `Silo` process (Release build, Localhost clustering, in-memory")
             .AppendLine(CultureInfo.InvariantCulture, $"storage) per row, batches of `echo` items submitted over its HTTP API with local and global limit {Limit}, timed from")
-            .AppendLine("the submit to the first progress answer that shows the batch completed (polled every 50 ms).")
+            .AppendLine("the submit to the first progress answer that shows the batch completed (polled every 50 ms). A batch still running")
+            .AppendLine(CultureInfo.InvariantCulture, $"after {bound.TotalMinutes:0} min is left unfinished (the silo is killed): its row shows the items done by then, their rate, and the")
+            .AppendLine("peak RSS up to then.")
             .AppendLine()
             .AppendLine(CultureInfo.InvariantCulture, $"First batch on a fresh silo against later ones: the same batch of {warmItems:N0} items three times on one silo.")
             .AppendLine()
@@ -95,8 +100,9 @@ internal static class SiloProcessBenchmark
             .AppendLine("  first batch also pays for the grains' first activations, the item pipelines' construction and the lease table's")
             .AppendLine("  first writes, which no JIT setting removes.")
             .AppendLine("- Batch storage today keeps the whole `BatchRecord` (every item and outcome) in one state, rewritten on each")
-            .AppendLine("  checkpoint; chunked storage is being reworked on another branch, so these are the numbers before it. 10,000,000")
-            .AppendLine("  items exceed today's limit of 1,000,000 per batch.")
+            .AppendLine("  checkpoint (every 2 s): a checkpoint's cost grows with the batch, the likely (not profiled) reason the item rate falls as it grows;")
+            .AppendLine("  chunked storage is being reworked on another branch, so these are the numbers before it. 10,000,000 items exceed")
+            .AppendLine("  today's limit of 1,000,000 per batch.")
             .AppendLine("- **Load caveat**: 2 shared cores (load average at the start in the header); the harness's HTTP client shares them.");
         Console.WriteLine();
         Console.WriteLine(section);
@@ -122,7 +128,8 @@ internal static class SiloProcessBenchmark
         return silo;
     }
 
-    private static async Task<(TimeSpan Elapsed, BatchSnapshot Progress)> RunBatchAsync(SiloProcess silo, string batchId, int items)
+    /// <summary>Submits a batch and waits for it, at most <paramref name="bound"/> from the submit; the progress at the end.</summary>
+    private static async Task<(TimeSpan Elapsed, BatchSnapshot Progress)> RunBatchAsync(SiloProcess silo, string batchId, int items, TimeSpan bound)
     {
         using var http = new HttpClient { BaseAddress = silo.BaseUrl, Timeout = TimeSpan.FromMinutes(30) };
         var api = new FloodgateHttpApi(silo.BaseUrl);
@@ -147,6 +154,11 @@ internal static class SiloProcessBenchmark
         while (true)
         {
             var progress = await api.GetBatchAsync(batchId);
+            if (!progress.IsFinished && Stopwatch.GetElapsedTime(started) > bound)
+            {
+                return (Stopwatch.GetElapsedTime(started), progress);
+            }
+
             if (progress.IsFinished)
             {
                 return progress.Succeeded == items
