@@ -35,6 +35,6 @@ public sealed partial class QuickModeTests : IDisposable
     public void Dispose() => File.Delete(_file);
 
     // | scenario | result | peer | peer result | **1.23×** ↑ | 1.50 |  — a finite, non-negative ratio, then the load.
-    [GeneratedRegex(@"^\| [^|]+ \| [^|]+ \| [^|]+ \| [^|]+ \| \*\*\d+\.\d\d×\*\* [↑↓] \| [^|]+ \|$")]
+    [GeneratedRegex(@"^\| [^|]+ \| [^|]+ \| [^|]+ \| [^|]+ \| \*\*\d+\.\d{2,3}×\*\* [↑↓] \| [^|]+ \|$")]
     private static partial Regex RatioRow();
 }

@@ -15,5 +15,5 @@ internal sealed record PeerRow(string Scenario, string Ours, string Peer, string
         new(scenario, format(ours), peer, format(theirs), ours / theirs, false, MachineInfo.LoadAverage() ?? "-");
 
     public string ToMarkdown() => string.Create(CultureInfo.InvariantCulture,
-        $"| {Scenario} | {Ours} | {Peer} | {Theirs} | **{Ratio:0.00}×** {(HigherIsBetter ? "↑" : "↓")} | {Load} |");
+        $"| {Scenario} | {Ours} | {Peer} | {Theirs} | **{(Ratio < 0.01 ? Ratio.ToString("0.000", CultureInfo.InvariantCulture) : Ratio.ToString("0.00", CultureInfo.InvariantCulture))}×** {(HigherIsBetter ? "↑" : "↓")} | {Load} |");
 }
