@@ -31,6 +31,24 @@ if (args is ["gateway", ..])
     return;
 }
 
+//   dotnet run -c Release --project bench/Floodgate.Bench -- peers [--quick] [--write bench/BENCHMARKS.md]
+// The peers scenario runs Floodgate next to BullMQ, a Redis semaphore and a SemaphoreSlim loop (see Peers/PeersBenchmark.cs);
+// --quick runs only the .NET pairs, small enough for CI.
+if (args is ["peers", ..])
+{
+    Environment.ExitCode = await Floodgate.Bench.Peers.PeersBenchmark.RunAsync(args[1..]);
+    return;
+}
+
+//   dotnet run -c Release --project bench/Floodgate.Bench -- silo [--items 100000,1000000] [--write bench/BENCHMARKS.md]
+// The silo scenario measures a real Silo process: first batch against a warm one, and wall time and peak RSS by batch size
+// (see Scale/SiloProcessBenchmark.cs).
+if (args is ["silo", ..])
+{
+    Environment.ExitCode = await Floodgate.Bench.Scale.SiloProcessBenchmark.RunAsync(args[1..]);
+    return;
+}
+
 var writeTo = args.SkipWhile(a => a != "--write").Skip(1).FirstOrDefault();
 var rows = new List<(string Name, string Result, string Baseline, string Ratio)>();
 

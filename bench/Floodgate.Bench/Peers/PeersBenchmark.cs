@@ -1,0 +1,201 @@
+using System.Globalization;
+using System.Text;
+using Floodgate.ProcessCluster.Redis;
+using Floodgate.Simulator;
+
+namespace Floodgate.Bench.Peers;
+
+/// <summary>
+/// The <c>peers</c> scenario: Floodgate side by side with the tools a team would otherwise use, each pair in the same
+/// invocation on the same machine — BullMQ (job queue on Redis), DistributedLock.Redis's semaphore, and a
+/// <see cref="SemaphoreSlim"/> loop calling the simulator straight. <c>--quick</c> runs only the .NET-only pairs
+/// (no node, no redis-server), small enough for CI.
+/// </summary>
+internal static class PeersBenchmark
+{
+    public const string SectionHeading = "## Peers: Floodgate against BullMQ, a Redis semaphore and SemaphoreSlim";
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var quick = args.Contains("--quick");
+        var writeTo = Option(args, "--write");
+        var sizes = quick ? PeerSizes.Quick : PeerSizes.Full;
+        var machine = MachineInfo.Describe();
+        var rows = new List<PeerRow>();
+        var notes = new List<string>();
+        void Log(string line) => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}");
+
+        await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions
+        {
+            LatencyMs = (int)PeerSizes.Upstream.TotalMilliseconds,
+            MaxConcurrency = 0,
+        });
+        using var loop = new SemaphoreSlimPeer(simulator.BaseUrl);
+        await using var floodgate = await FloodgateInProcess.StartAsync(simulator.BaseUrl);
+        await floodgate.RunBatchAsync("bench-warm-up", 500, "echo", 64); // JIT and first activations
+        await floodgate.RunBatchAsync("bench-warm-up-sim", 100, "openai-chat", 10);
+        await loop.RunAsync(100, 10);
+
+        // Utilization at limits 10 and 60 against the simulator (50 ms a request), and the most it saw in flight.
+        var utilization = new Dictionary<int, (TimeSpan Floodgate, int FloodgateMax, TimeSpan Loop)>();
+        foreach (var (limit, items) in new[] { (10, sizes.Limit10Items), (60, sizes.Limit60Items) })
+        {
+            Log($"utilization at limit {limit}: {items} items");
+            simulator.ResetStats();
+            var ours = await floodgate.RunBatchAsync($"bench-util-{limit}", items, "openai-chat", limit);
+            var oursMax = simulator.GetStats().MaxConcurrent;
+            var theirs = await loop.RunAsync(items, limit);
+            utilization[limit] = (ours, oursMax, theirs);
+            rows.Add(PeerRow.Higher(
+                $"Utilization at limit {limit}, {items:N0} calls of 50 ms",
+                Utilization(items, limit, ours), "`SemaphoreSlim` loop", Utilization(items, limit, theirs),
+                v => v.ToString("0.00", CultureInfo.InvariantCulture)));
+            notes.Add(string.Create(CultureInfo.InvariantCulture, $"At limit {limit} the simulator saw at most {oursMax} of Floodgate's requests in flight at once."));
+        }
+
+        // Acquire-wait tail: callers × 50 ms holds under few permits; the wait of every acquire.
+        {
+            Log($"acquire-wait tail: {sizes.WaitCallers} callers under {sizes.WaitPermits} permits");
+            var ours = await floodgate.AcquireWaitsAsync("bench-wait", sizes.WaitCallers, sizes.WaitPermits, PeerSizes.Upstream, sizes.WaitRounds);
+            var theirs = await SemaphoreSlimPeer.AcquireWaitsAsync(sizes.WaitCallers, sizes.WaitPermits, PeerSizes.Upstream, sizes.WaitRounds);
+            rows.Add(PeerRow.Lower(
+                $"Acquire-wait p99, {sizes.WaitCallers} callers × 50 ms under {sizes.WaitPermits} permits ({ours.Count} acquires)",
+                ours.Percentile(99), "in-process `SemaphoreSlim`", theirs.Percentile(99), Milliseconds));
+        }
+
+        // Fairness: a small batch behind a large one on the same limiter, against its time alone.
+        {
+            Log($"fairness: {sizes.FairSmall} items behind {sizes.FairLarge}");
+            var ours = await floodgate.RunSmallBehindLargeAsync("bench-fair", sizes.FairSmall, sizes.FairLarge, sizes.FairLimit);
+            var theirs = await loop.RunSmallBehindLargeAsync(sizes.FairSmall, sizes.FairLarge, sizes.FairLimit);
+            rows.Add(PeerRow.Lower(
+                $"Fairness: {sizes.FairSmall} items behind {sizes.FairLarge:N0} at limit {sizes.FairLimit}, time ÷ time alone",
+                ours.Behind / ours.Solo, "`SemaphoreSlim` loop (one queue)", theirs.Behind / theirs.Solo,
+                v => v.ToString("0.0", CultureInfo.InvariantCulture) + "×"));
+            notes.Add(string.Create(CultureInfo.InvariantCulture,
+                $"Fairness, absolute: Floodgate's small batch took {ours.Solo.TotalSeconds:0.00} s alone and {ours.Behind.TotalSeconds:0.00} s behind; the loop's {theirs.Solo.TotalSeconds:0.00} s and {theirs.Behind.TotalSeconds:0.00} s."));
+        }
+
+        // No-op throughput, end to end (submit to last outcome) and processing only (permits gated until submitted).
+        Log($"no-op throughput: {sizes.NoOpItems} echo items at limit {sizes.NoOpLimit}");
+        var endToEnd = await floodgate.RunBatchAsync("bench-noop-e2e", sizes.NoOpItems, "echo", sizes.NoOpLimit);
+        var processing = await floodgate.RunGatedBatchAsync("bench-noop-gated", sizes.NoOpItems, "echo", sizes.NoOpLimit);
+
+        if (quick)
+        {
+            rows.Add(PeerRow.Higher($"No-op throughput, {sizes.NoOpItems:N0} echo items, end to end", sizes.NoOpItems / endToEnd.TotalSeconds,
+                "processing only (same batch size)", sizes.NoOpItems / processing.TotalSeconds, Rate));
+            notes.Add("Quick mode: only the .NET pairs, at small sizes (no node, no redis-server); the numbers show the harness works, not how fast Floodgate is.");
+        }
+        else if (RedisProcess.Unavailable() is { } noRedis)
+        {
+            notes.Add($"BullMQ and Redis semaphore pairs skipped: {noRedis}");
+        }
+        else
+        {
+            var logs = Path.Combine(Path.GetTempPath(), "floodgate-bench-peers");
+            await using var redis = await RedisProcess.StartAsync(logs);
+            var (bullMq, unavailable) = await BullMqPeer.PrepareAsync(redis.ConnectionString);
+            if (bullMq is null)
+            {
+                notes.Add($"BullMQ pairs skipped: {unavailable}");
+            }
+            else
+            {
+                Log("BullMQ: no-op jobs end to end and processing only, 50 ms jobs at global concurrency 10");
+                var theirEndToEnd = await bullMq.RunAsync(sizes.NoOpItems, sizes.NoOpLimit, processingOnly: false, TimeSpan.Zero);
+                var theirProcessing = await bullMq.RunAsync(sizes.NoOpItems, sizes.NoOpLimit, processingOnly: true, TimeSpan.Zero);
+                var theirSleeps = await bullMq.RunAsync(sizes.Limit10Items, 10, processingOnly: false, PeerSizes.Upstream);
+                var peer = $"BullMQ {bullMq.Version}";
+                rows.Add(PeerRow.Higher($"No-op throughput, {sizes.NoOpItems:N0} items at (global) concurrency {sizes.NoOpLimit}, end to end",
+                    sizes.NoOpItems / endToEnd.TotalSeconds, peer, sizes.NoOpItems / theirEndToEnd.TotalSeconds, Rate));
+                rows.Add(PeerRow.Higher($"No-op throughput, {sizes.NoOpItems:N0} items at (global) concurrency {sizes.NoOpLimit}, processing only",
+                    sizes.NoOpItems / processing.TotalSeconds, peer, sizes.NoOpItems / theirProcessing.TotalSeconds, Rate));
+                rows.Add(PeerRow.Higher($"Utilization at (global) limit 10, {sizes.Limit10Items:N0} jobs of 50 ms",
+                    Utilization(sizes.Limit10Items, 10, utilization[10].Floodgate), peer, Utilization(sizes.Limit10Items, 10, theirSleeps),
+                    v => v.ToString("0.00", CultureInfo.InvariantCulture)));
+            }
+
+            await using var semaphore = new RedisSemaphorePeer(redis.ConnectionString);
+            await using var external = await ExternalFloodgate.StartAsync(logs);
+            foreach (var callers in sizes.RoundTripCallers)
+            {
+                Log($"permit round trip: {callers} caller(s)");
+                var each = sizes.RoundTripsPerCaller(callers);
+                var ours = await PermitRoundTrips.MeasureAsync(external.Client, $"bench-rtt-{callers}", callers, each);
+                var theirs = await semaphore.PermitRoundTripsAsync(callers, each);
+                rows.Add(PeerRow.Lower($"Permit round trip (acquire + release) p50, {callers} caller(s), {ours.Count:N0} round trips",
+                    ours.Percentile(50), "DistributedLock.Redis `RedisDistributedSemaphore`", theirs.Percentile(50), Milliseconds));
+                rows.Add(PeerRow.Lower($"Permit round trip (acquire + release) p99, {callers} caller(s)",
+                    ours.Percentile(99), "DistributedLock.Redis `RedisDistributedSemaphore`", theirs.Percentile(99), Milliseconds));
+            }
+        }
+
+        var command = "dotnet run -c Release --project bench/Floodgate.Bench -- peers" + (quick ? " --quick" : string.Empty) +
+            (writeTo is null ? string.Empty : $" --write {writeTo}");
+        var section = Section(command, machine, quick, rows, notes);
+        Console.WriteLine();
+        Console.WriteLine(section);
+        if (writeTo is not null)
+        {
+            await BenchmarksFile.WriteSectionAsync(writeTo, SectionHeading, section);
+        }
+
+        return 0;
+    }
+
+    private static string Section(string command, string machine, bool quick, List<PeerRow> rows, List<string> notes)
+    {
+        var text = new StringBuilder()
+            .AppendLine(SectionHeading)
+            .AppendLine()
+            .AppendLine(CultureInfo.InvariantCulture, $"Produced by `{command}`")
+            .AppendLine(CultureInfo.InvariantCulture, $"on {DateTime.UtcNow:yyyy-MM-dd} ({machine}). Every pair ran in this one invocation, one after the other;")
+            .AppendLine("Floodgate is one silo (in-memory storage) in the harness's process used through the test cluster's client, except")
+            .AppendLine("for the permit round trips (a separate `Silo` process, see below); the simulator answers in 50 ms with no limit of its")
+            .AppendLine("own; redis-server and BullMQ's node worker run as separate processes on the same machine." + (quick ? " **Quick mode** (CI): small sizes, .NET pairs only." : string.Empty))
+            .AppendLine()
+            .AppendLine("| scenario | Floodgate | peer | peer result | ratio (Floodgate ÷ peer) | load |")
+            .AppendLine("|---|---|---|---|---|---|");
+        foreach (var row in rows)
+        {
+            text.AppendLine(row.ToMarkdown());
+        }
+
+        text.AppendLine()
+            .AppendLine("- *Ratio*: ↑ marks rows where higher is better for Floodgate (rates, utilization), ↓ where lower is (latencies, slowdowns).")
+            .AppendLine("- *Utilization*: calls × 50 ms ÷ (limit × wall time): 1.00 keeps every permit busy all the time. Floodgate runs a batch")
+            .AppendLine("  of `openai-chat` items (breaker, retries, durable outcomes, a global lease per call); the loop only counts.")
+            .AppendLine("- *No-op throughput*: Floodgate: one batch of `echo` items, local and global limit 256, from submit to the last")
+            .AppendLine("  outcome (end to end) or from releasing a gate that held every permit while the batch was submitted and queued")
+            .AppendLine("  (processing only). BullMQ: one worker of concurrency 256 with queue-wide (global) concurrency 256, jobs added in")
+            .AppendLine("  bulks of 1,000 while it runs (end to end) or all before it starts (processing only); completed jobs kept.")
+            .AppendLine("- *Permit round trip*: one acquire and one release of a permit with as many permits as callers (no waiting). Floodgate:")
+            .AppendLine("  a separate `Silo` process (in-memory storage), called by this process as an external client over TCP through")
+            .AppendLine("  `IFloodgateClient.TryAcquireLeaseAsync`/`ReleaseLeaseAsync` (the lease table's group-committed write included);")
+            .AppendLine("  the peer: `RedisDistributedSemaphore.AcquireAsync` and disposing the handle, against the redis-server process.")
+            .AppendLine("- *Acquire-wait*: the wait of each acquire while every caller holds its permit for 50 ms and asks again; Floodgate's")
+            .AppendLine("  limiter queues FIFO within a holder and round-robin across holders (each caller is its own holder).")
+            .AppendLine("- *Fairness*: the small batch's time submitted right behind the large one, divided by its time alone. A single")
+            .AppendLine("  `SemaphoreSlim` queue serves the small group after the large one; Floodgate serves the batches round-robin.");
+        foreach (var note in notes)
+        {
+            text.AppendLine($"- {note}");
+        }
+
+        text.AppendLine("- **Load caveat**: the machine has 2 cores shared with other work (*load*: the 1-minute load average when the row's")
+            .AppendLine("  pair finished). The harness, the silo, redis-server and node compete for them with everything else, and the two")
+            .AppendLine("  sides of a pair run one after the other, so a change of load between them moves a ratio; absolute numbers vary")
+            .AppendLine("  several-fold between runs at loads above 2. Compare only large differences, from runs at similar load.");
+        return text.ToString();
+    }
+
+    private static double Utilization(int calls, int limit, TimeSpan elapsed) =>
+        calls * PeerSizes.Upstream.TotalSeconds / (limit * elapsed.TotalSeconds);
+
+    private static string Rate(double perSecond) => perSecond.ToString("N0", CultureInfo.InvariantCulture) + "/s";
+
+    private static string Milliseconds(double value) => value.ToString("0.00", CultureInfo.InvariantCulture) + " ms";
+
+    private static string? Option(string[] args, string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
+}
