@@ -97,7 +97,7 @@ public sealed class SiloFaultTests(ITestOutputHelper output)
         var third = await drill.TerminateAsync(target, hosts, StallBound, ct);
         RequireResumed(run, third);
         // Held to the kill goal here, not the 1 s SIGTERM goal: the crashes before left up to four of the five permits
-        // counted for their TTL + ConfirmInterval (their holders died; their calls may have been running), so the probe
+        // counted until their expiry (their holders died; their calls may have been running), so the probe
         // queues for the one or two left behind the batch's waiters. The SIGTERM goal is asserted on a cluster without
         // earlier crashes (BatchMidway_SigtermOfTheLimitersHost_GrantsResumeAtOnceAndNoItemFails).
         run.Expect(third.Stall <= KillStallGoal, $"grants resume within {KillStallGoal.TotalSeconds} s of SIGTERM after two crashes: {third.Describe()}");

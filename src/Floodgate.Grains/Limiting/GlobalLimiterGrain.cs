@@ -67,14 +67,11 @@ internal sealed partial class GlobalLimiterGrain(
         _ledger.SetMaxConcurrency(_limits.MaxConcurrency ?? _options.ConfiguredLimitFor(Name) ?? _options.DefaultMaxConcurrency);
         ApplyRate();
 
-        // A clean hand-over wrote exact expiries; after an unclean loss renewals may be missing from storage, and a
-        // duplicate activation may renew until it learns it is fenced (one confirm interval).
+        // Every grant and renewal was written before it was answered (a fenced duplicate's writes fail, so it promised
+        // nothing), so each persisted expiry is the latest any holder was given: it counts until then, whether the
+        // predecessor handed over cleanly or was lost.
         var uncleanLoss = stored.Active;
-        var start = time.GetUtcNow();
-        _ledger.Restore(
-            stored.Leases,
-            stored.RateHistory,
-            uncleanLoss ? lease => start + lease.Ttl + _options.ConfirmInterval : _ => DateTimeOffset.MinValue);
+        _ledger.Restore(stored.Leases, stored.RateHistory, _ => DateTimeOffset.MinValue);
         _ledger.RestoreUpstreamState(stored.TokenHistory, stored.BackoffLimit, stored.PausedUntil);
 
         _epoch = stored.Epoch + 1;
@@ -202,12 +199,20 @@ internal sealed partial class GlobalLimiterGrain(
         return Task.FromResult(undone);
     }
 
-    public Task<Lease?> RenewAsync(RenewRequest request)
+    public async Task<Lease?> RenewAsync(RenewRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         RequireLeaseId(request.LeaseId);
         ThrowIfMoved();
-        return Task.FromResult(_ledger.Renew(request.LeaseId, request.Holder));
+        var renewed = _ledger.Renew(request.LeaseId, request.Holder);
+        if (renewed is not null)
+        {
+            // Like a grant, a renewal is answered only once it is durable (renewals of one moment share a write): a
+            // successor then knows every expiry a holder was promised, even after a crash, and need count no lease longer.
+            await FlushOrMovedAsync();
+        }
+
+        return renewed;
     }
 
     public Task<bool> ReleaseAsync(string leaseId)
@@ -673,7 +678,7 @@ internal sealed partial class GlobalLimiterGrain(
     [LoggerMessage(Level = LogLevel.Information, Message = "Limiter {Limiter}: limit set to {Limit}, requests per minute {Rpm}")]
     private partial void LogLimitChanged(string limiter, int limit, int? rpm);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Limiter {Limiter} (epoch {Epoch}) took over from an activation that was lost: {Leases} lease(s), {InUse} permit(s) counted until renewed, released or one TTL past")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Limiter {Limiter} (epoch {Epoch}) took over from an activation that was lost: {Leases} lease(s), {InUse} permit(s) counted until their persisted expiry unless renewed or released")]
     private partial void LogTookOverUnclean(string limiter, long epoch, int leases, int inUse);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Limiter {Limiter} handed over {Leases} lease(s) on deactivation ({Reason})")]

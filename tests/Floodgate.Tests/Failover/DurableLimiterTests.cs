@@ -133,6 +133,31 @@ public sealed class DurableLimiterTests(DurableClusterFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task RenewAsync_ItsWriteIsFenced_AnswersMovedInsteadOfPromisingAnExpiryNoSuccessorKnows()
+    {
+        var name = Unique.Name("renew-durable");
+        var limiter = fixture.Cluster.Client.GetGrain<IGlobalLimiterGrain>(name);
+        await limiter.SetLimitsAsync(new LimiterLimits(1));
+        var lease = (await limiter.AcquireAsync(new AcquireRequest("h", 1, TimeSpan.Zero))).Lease!;
+        fixture.Faults.SlowWrites(name, TimeSpan.FromSeconds(2));
+        try
+        {
+            var renewal = limiter.RenewAsync(RenewRequest.For(lease));
+
+            // Another activation claims the record while the renewal's write runs: that write fails, so the renewal
+            // must not be answered (a successor reads the old expiry).
+            var key = fixture.Store.Keys.Single(k => k.Contains(name, StringComparison.Ordinal));
+            fixture.Store[key] = ("someone-else", fixture.Store[key].State);
+
+            await Assert.ThrowsAsync<LimiterMovedException>(() => renewal);
+        }
+        finally
+        {
+            fixture.Faults.SlowWrites(name, TimeSpan.Zero);
+        }
+    }
+
+    [Fact]
     public async Task ConfirmClaim_AnotherActivationWroteTheRecord_StopsGrantingAndSuccessorTakesTheTableOver()
     {
         var name = Unique.Name("fenced");
