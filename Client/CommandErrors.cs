@@ -21,6 +21,9 @@ internal static class CommandErrors
             case FloodgateNotFoundException notFound:
                 terminal.WriteError(notFound.Message);
                 return ExitCodes.NotFound;
+            case FloodgateConflictException conflict:
+                terminal.WriteError(conflict.Message);
+                return ExitCodes.Conflict;
         }
 
         if (ConnectionFailures.TryGetReason(exception, out var reason))

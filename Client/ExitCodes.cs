@@ -18,6 +18,9 @@ internal static class ExitCodes
     /// <summary>The named batch (or other resource) does not exist.</summary>
     public const int NotFound = 4;
 
+    /// <summary>The request was valid but the batch's state does not allow it (a retry of a running batch). Nothing changed.</summary>
+    public const int Conflict = 5;
+
     /// <summary>Interrupted with Ctrl+C (128 + SIGINT). A running batch keeps running on the cluster.</summary>
     public const int Interrupted = 130;
 }

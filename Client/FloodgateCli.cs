@@ -67,13 +67,16 @@ internal static class FloodgateCli
         var root = new RootCommand(
             "floodgate: submit batches to a Floodgate cluster, follow them, read their ordered results, and inspect or "
             + "change global limiters. Exit codes: 0 ok; 1 a watched/awaited batch ended cancelled (or an unexpected error); "
-            + "2 bad input or usage (nothing was sent); 3 the cluster could not be reached; 4 not found; 130 interrupted.");
+            + "2 bad input or usage (nothing was sent); 3 the cluster could not be reached; 4 not found; 5 not possible in the "
+            + "batch's state (retry of a running batch); 130 interrupted.");
         globals.AddTo(root);
         root.Subcommands.Add(new SubmitCommand(session));
         root.Subcommands.Add(new WatchCommand(session));
         root.Subcommands.Add(new ResultsCommand(session));
         root.Subcommands.Add(new StatusCommand(session));
         root.Subcommands.Add(new CancelCommand(session));
+        root.Subcommands.Add(new ListCommand(session));
+        root.Subcommands.Add(new RetryCommand(session));
         root.Subcommands.Add(new LimiterCommand(session));
         return root;
     }

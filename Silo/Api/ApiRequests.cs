@@ -45,6 +45,38 @@ internal sealed record SubmitBatchRequest
     /// </summary>
     public BatchSpec ToSpec()
     {
+        var (definition, wireErrors) = Convert();
+        var spec = new BatchSpec(definition) { Items = Items?.Select(item => item.GetRawText()).ToList() ?? [] };
+        if (wireErrors.Count > 0)
+        {
+            throw new FloodgateValidationException([.. wireErrors, .. BatchSpecValidator.Validate(spec)]);
+        }
+
+        return spec;
+    }
+
+    /// <summary>
+    /// Everything but the items, for a streamed (NDJSON) submission whose items follow this object line by line; there
+    /// the object must not have <c>items</c>.
+    /// </summary>
+    public BatchDefinition ToDefinition()
+    {
+        var (definition, wireErrors) = Convert();
+        if (Items is not null)
+        {
+            wireErrors.Insert(0, "In an NDJSON body the items follow the first line, one JSON value per line; the first line must not have 'items'.");
+        }
+
+        if (wireErrors.Count > 0)
+        {
+            throw new FloodgateValidationException([.. wireErrors, .. BatchSpecValidator.Validate(definition)]);
+        }
+
+        return definition;
+    }
+
+    private (BatchDefinition Definition, List<string> WireErrors) Convert()
+    {
         var wireErrors = new List<string>();
         var options = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (key, value) in ProcessorOptions ?? new Dictionary<string, JsonElement>())
@@ -63,10 +95,9 @@ internal sealed record SubmitBatchRequest
             }
         }
 
-        var defaults = new BatchSpec { Items = [] };
-        var spec = new BatchSpec
+        var defaults = new BatchDefinition();
+        var definition = new BatchDefinition
         {
-            Items = Items?.Select(item => item.GetRawText()).ToList() ?? [],
             Processor = Processor ?? defaults.Processor,
             ProcessorOptions = options,
             Limiter = Limiter ?? defaults.Limiter,
@@ -78,13 +109,7 @@ internal sealed record SubmitBatchRequest
             Priority = Priority ?? defaults.Priority,
             PermitTimeout = PermitTimeoutMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
         };
-
-        if (wireErrors.Count > 0)
-        {
-            throw new FloodgateValidationException([.. wireErrors, .. BatchSpecValidator.Validate(spec)]);
-        }
-
-        return spec;
+        return (definition, wireErrors);
     }
 }
 

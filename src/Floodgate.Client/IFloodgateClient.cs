@@ -14,13 +14,27 @@ namespace Floodgate.Client;
 public interface IFloodgateClient
 {
     /// <summary>
-    /// Submits a batch and returns its handle. With <see cref="BatchSpec.IdempotencyKey"/> set, submitting again returns
+    /// Submits a batch and returns its handle. With <see cref="BatchDefinition.IdempotencyKey"/> set, submitting again returns
     /// the same batch. <paramref name="batchId"/> may name the batch; otherwise one is generated.
     /// </summary>
     Task<BatchHandle> SubmitBatchAsync(BatchSpec spec, string? batchId = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Submits a batch whose items come as a stream (of any length up to the silo's <c>Batches:MaxItems</c>), sent in
+    /// chunks while they are read; the batch starts running as the first chunks arrive. Each item is checked before its
+    /// chunk is sent: an invalid item, a failing source or a cancellation discards the batch (nothing of it stays, though
+    /// items of chunks already sent may have run) and throws. Otherwise as <see cref="SubmitBatchAsync(BatchSpec, string?, CancellationToken)"/>.
+    /// </summary>
+    Task<BatchHandle> SubmitBatchAsync(BatchDefinition definition, IAsyncEnumerable<string> items, string? batchId = null, CancellationToken cancellationToken = default);
+
     /// <summary>A handle on an existing batch (no call is made until the handle is used).</summary>
     BatchHandle GetBatch(string batchId);
+
+    /// <summary>
+    /// One page of the batches the cluster knows (submitted and not yet expired), newest first, optionally only those in
+    /// one state. Unfinished batches come with their current counts.
+    /// </summary>
+    Task<BatchListPage> ListBatchesAsync(BatchListQuery? query = null, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Waits up to <paramref name="waitTimeout"/> for <paramref name="weight"/> permits of <paramref name="limiter"/>.

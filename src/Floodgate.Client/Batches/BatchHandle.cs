@@ -63,9 +63,21 @@ public sealed class BatchHandle
     }
 
     /// <summary>Streams every outcome in input order, each as soon as all outcomes before it are known.</summary>
-    public async IAsyncEnumerable<ItemOutcome> ReadResultsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<ItemOutcome> ReadResultsAsync(CancellationToken cancellationToken = default) =>
+        ReadResultsAsync(0, cancellationToken);
+
+    /// <summary>
+    /// Streams the outcomes from position <paramref name="fromPosition"/> on, in input order, each as soon as all outcomes
+    /// before it are known. Any position may be asked for; a batch reads its outcomes from storage as needed.
+    /// </summary>
+    public async IAsyncEnumerable<ItemOutcome> ReadResultsAsync(int fromPosition, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var position = 0;
+        if (fromPosition < 0)
+        {
+            throw new Validation.FloodgateValidationException($"Position must not be negative (got {fromPosition}).");
+        }
+
+        var position = fromPosition;
         while (true)
         {
             var page = await _grain.ReadResultsAsync(position, _options.ResultPageSize, _options.PollWait, cancellationToken);
@@ -86,4 +98,12 @@ public sealed class BatchHandle
     /// <summary>Stops dispatch and cancels items in flight; returns the progress after the request.</summary>
     public Task<BatchProgress> CancelAsync(CancellationToken cancellationToken = default) =>
         _grain.CancelAsync().WaitAsync(cancellationToken);
+
+    /// <summary>
+    /// Runs the failed items of a finished batch again, in place (same positions; results stay in input order); returns
+    /// the progress after the request. Throws <see cref="Validation.FloodgateConflictException"/> when the batch is still
+    /// running, was cancelled or has no failed item.
+    /// </summary>
+    public Task<BatchProgress> RetryFailedAsync(CancellationToken cancellationToken = default) =>
+        _grain.RetryFailedAsync().WaitAsync(cancellationToken);
 }

@@ -1,10 +1,12 @@
 using Floodgate.Batches;
+using Floodgate.Client;
 using Floodgate.Grains.Hosting;
 using Floodgate.Items;
 using Floodgate.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Providers;
 using Orleans.Runtime.Hosting;
@@ -92,13 +94,15 @@ public sealed class BatchSiloStopTests : IAsyncLifetime
             var limiter = Unique.Name("acct");
             var gate = GateProcessor.For(id);
             var batch = _cluster.Client.GetGrain<IBatchGrain>(id);
-            await batch.SubmitAsync(new BatchSpec
-            {
-                Items = ["""{"hold":true}"""],
-                Processor = GateProcessor.ProcessorName,
-                LocalLimit = 1,
-                Limiter = limiter,
-            });
+            await new FloodgateClient(_cluster.Client, Options.Create(new FloodgateClientOptions())).SubmitBatchAsync(
+                new BatchSpec
+                {
+                    Items = ["""{"hold":true}"""],
+                    Processor = GateProcessor.ProcessorName,
+                    LocalLimit = 1,
+                    Limiter = limiter,
+                },
+                id);
             await Eventually.TrueAsync(() => Task.FromResult(gate.Running == 1));
 
             var stats = await _cluster.Client.GetGrain<IManagementGrain>(0).GetDetailedGrainStatistics();
