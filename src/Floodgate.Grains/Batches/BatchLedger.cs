@@ -409,6 +409,15 @@ internal sealed class BatchLedger
             _reservationExhausted = false;
         }
 
+        if (withReservation)
+        {
+            // Positions with an outcome need no reservation (after a retry most have one): reserve from the next without.
+            while (_cursor < Total && HasOutcome(_cursor))
+            {
+                _cursor++;
+            }
+        }
+
         var reservation = !withReservation || CancelRequested
             ? DurableReservation
             : Math.Max(DurableReservation, Math.Min(Total, _cursor + _reservationStep));

@@ -39,12 +39,18 @@ internal sealed class BatchIndexGrain : Grain, IBatchIndexGrain, IBatchIndexUpda
     {
         _record = record;
         _index = new BatchIndex(options.Value.IndexCapacity);
-        foreach (var entry in record.State.Entries)
+        _commit = new GroupCommit(WriteAsync);
+    }
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // The record is read before activation, not before construction.
+        foreach (var entry in _record.State.Entries)
         {
             _index.Upsert(entry);
         }
 
-        _commit = new GroupCommit(WriteAsync);
+        return Task.CompletedTask;
     }
 
     public Task<BatchListPage> ListAsync(BatchListQuery query) => Task.FromResult(_index.List(query));
