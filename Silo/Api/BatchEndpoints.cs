@@ -50,6 +50,13 @@ internal static class BatchEndpoints
             var header = await body.ReadHeaderAsync<SubmitBatchRequest>(cancellationToken);
             batch = await floodgate.SubmitBatchAsync(header.ToDefinition(), body.ReadItemsAsync(cancellationToken), header.BatchId, cancellationToken);
         }
+        else if (request.ContentType is not null && !request.HasJsonContentType())
+        {
+            throw new BadHttpRequestException(
+                "The request body must be JSON or NDJSON: send 'Content-Type: application/json' (all items in one object) "
+                + "or 'application/x-ndjson' (the settings on the first line, then one item per line).",
+                StatusCodes.Status415UnsupportedMediaType);
+        }
         else
         {
             var body = await ApiJson.ReadAsync<SubmitBatchRequest>(request, required: true, cancellationToken);
