@@ -11,13 +11,14 @@ public interface IBatchGrain : IGrainWithStringKey
 {
     /// <summary>
     /// Validates <paramref name="definition"/> and creates the batch, ready to receive its items with
-    /// <see cref="AppendItemsAsync"/> under the returned upload id. When the batch exists already (the same id or
-    /// idempotency key) its progress comes back without an upload id, and nothing changes. Throws
+    /// <see cref="AppendItemsAsync"/> under <paramref name="uploadId"/> (the sender's own id for this submission, so a
+    /// repeated open after a lost answer is recognised). When the batch exists already for another submission (the
+    /// same batch id or idempotency key) its progress comes back without an upload id, and nothing changes. Throws
     /// <see cref="Validation.FloodgateValidationException"/> and creates nothing when the definition is invalid or
     /// <paramref name="expectedItems"/> is more than the silo takes.
     /// </summary>
     [Alias("Open")]
-    Task<BatchOpened> OpenAsync(BatchDefinition definition, int? expectedItems = null);
+    Task<BatchOpened> OpenAsync(BatchDefinition definition, string uploadId, int? expectedItems = null);
 
     /// <summary>
     /// Adds chunk number <paramref name="chunk"/> (0, 1, 2, … in order) of the items: exactly
@@ -67,7 +68,7 @@ public interface IBatchGrain : IGrainWithStringKey
 
 /// <summary>The answer to <see cref="IBatchGrain.OpenAsync"/>.</summary>
 /// <param name="Progress">The batch's progress.</param>
-/// <param name="UploadId">Send the items under this id; null when the batch existed already (send nothing).</param>
+/// <param name="UploadId">Send the items under this id; null when the batch existed already for another submission (send nothing).</param>
 /// <param name="ChunkSize">Items per chunk of <see cref="IBatchGrain.AppendItemsAsync"/>.</param>
 [GenerateSerializer, Immutable, Alias("Floodgate.BatchOpened")]
 public sealed record BatchOpened(

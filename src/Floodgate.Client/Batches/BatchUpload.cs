@@ -29,7 +29,8 @@ internal sealed class BatchUpload(IBatchGrain grain, ClusterCallRetry retry)
             throw new FloodgateValidationException(firstProblem);
         }
 
-        var opened = await retry.RunAsync(() => grain.OpenAsync(definition.ToDefinition(), expectedItems), cancellationToken);
+        var submission = Guid.NewGuid().ToString("N");
+        var opened = await retry.RunAsync(() => grain.OpenAsync(definition.ToDefinition(), submission, expectedItems), cancellationToken);
         if (opened.UploadId is not { } uploadId)
         {
             return opened.Progress;

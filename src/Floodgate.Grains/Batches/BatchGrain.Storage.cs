@@ -106,7 +106,13 @@ internal sealed partial class BatchGrain
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        if (_deleting || record.State.Definition is null)
+        if (_deleting)
+        {
+            // The deletion under way removes the reminders when it is done (if it fails, a tick finds it unfinished).
+            return;
+        }
+
+        if (record.State.Definition is null)
         {
             await ForgetReminderAsync(reminderName);
             return;

@@ -69,7 +69,7 @@ internal sealed partial class BatchGrain(
 
     private BatchLedger Ledger => _ledger ?? throw new FloodgateNotFoundException("batch", BatchId);
 
-    public async Task<BatchOpened> OpenAsync(BatchDefinition definition, int? expectedItems = null)
+    public async Task<BatchOpened> OpenAsync(BatchDefinition definition, string uploadId, int? expectedItems = null)
     {
         Touch();
         if (_deleting)
@@ -79,10 +79,17 @@ internal sealed partial class BatchGrain(
 
         if (record.State.Definition is not null)
         {
-            return new BatchOpened(Progress(), UploadId: null, record.State.ChunkSize);
+            // The same submission asking again (its first answer was lost) goes on; any other finds the batch as it is.
+            var same = string.Equals(uploadId, record.State.UploadId, StringComparison.Ordinal);
+            return new BatchOpened(Progress(), same ? uploadId : null, record.State.ChunkSize);
         }
 
         var errors = new List<string>(BatchSpecValidator.Validate(definition));
+        if (Names.Check("Upload id", uploadId) is { } badUpload)
+        {
+            errors.Add(badUpload);
+        }
+
         if (errors.Count == 0)
         {
             if (processors.CheckKnown(definition.Processor) is { } unknown)
@@ -126,7 +133,7 @@ internal sealed partial class BatchGrain(
             SubmittedAt = now,
             Warnings = warnings,
             ChunkSize = _options.ChunkSize,
-            UploadId = Guid.NewGuid().ToString("N"),
+            UploadId = uploadId,
             LastReceivedAt = now,
         };
         Attach(BatchLedger.Create(_options.ChunkSize, BaseReservation(definition), time));

@@ -36,7 +36,7 @@ internal sealed class FakeBatchGrain(string id) : IBatchGrain
         return Task.FromResult(Snapshots[0]);
     }
 
-    public Task<BatchOpened> OpenAsync(BatchDefinition definition, int? expectedItems = null) => throw new NotSupportedException();
+    public Task<BatchOpened> OpenAsync(BatchDefinition definition, string uploadId, int? expectedItems = null) => throw new NotSupportedException();
 
     public Task<BatchProgress> AppendItemsAsync(string uploadId, int chunk, IReadOnlyList<string> items, bool last) => throw new NotSupportedException();
 

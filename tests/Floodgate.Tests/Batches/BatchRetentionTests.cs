@@ -41,4 +41,19 @@ public sealed class BatchRetentionTests(ShortRetentionFixture fixture) : IClassF
 
         Assert.Equal(2, final.Succeeded);
     }
+
+    [Fact]
+    public async Task StreamedSubmission_SenderFallsSilent_BatchIsDiscardedAfterTheReceiveTimeout()
+    {
+        var id = Unique.Name("silent");
+        var grain = fixture.Cluster.Client.GetGrain<IBatchGrain>(id);
+        var opened = await grain.OpenAsync(new BatchDefinition { Processor = "echo", Limiter = Unique.Name("acct") }, "upload-1");
+        await grain.AppendItemsAsync(opened.UploadId!, 0, TestItems.Words(ChunkedBatchFixture.ChunkSize), last: false);
+        Assert.True((await grain.GetProgressAsync()).IsReceiving);
+
+        // The sender never sends the rest: the batch's reminder finds it silent and discards it.
+        await Eventually.TrueAsync(() => Task.FromResult(fixture.StoredRecords(id) == 0));
+
+        await Assert.ThrowsAsync<FloodgateNotFoundException>(() => grain.GetProgressAsync());
+    }
 }

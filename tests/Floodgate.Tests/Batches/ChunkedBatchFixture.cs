@@ -40,6 +40,8 @@ public class ChunkedBatchFixture : IAsyncLifetime
 
     protected virtual TimeSpan Retention => TimeSpan.FromHours(1);
 
+    protected virtual TimeSpan ReceiveTimeout => TimeSpan.FromMinutes(5);
+
     public async Task InitializeAsync()
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
@@ -48,6 +50,7 @@ public class ChunkedBatchFixture : IAsyncLifetime
             ["Floodgate:Batches:CachedChunks"] = "2",
             ["Floodgate:Batches:MaxItems"] = MaxItems.ToString(),
             ["Floodgate:Batches:Retention"] = Retention.ToString(),
+            ["Floodgate:Batches:ReceiveTimeout"] = ReceiveTimeout.ToString(),
             ["Floodgate:Batches:IdleTimeout"] = "00:00:01",
             ["Floodgate:Batches:InFlightCheckInterval"] = "00:00:00.500",
             ["Floodgate:Batches:CheckpointInterval"] = "00:00:00.200",
@@ -90,8 +93,10 @@ public class ChunkedBatchFixture : IAsyncLifetime
     public async Task DisposeAsync() => await Cluster.DisposeAsync();
 }
 
-/// <summary>The same cluster with a retention of two seconds.</summary>
+/// <summary>The same cluster with a retention of two seconds, and submissions abandoned after two silent seconds.</summary>
 public sealed class ShortRetentionFixture : ChunkedBatchFixture
 {
     protected override TimeSpan Retention => TimeSpan.FromSeconds(2);
+
+    protected override TimeSpan ReceiveTimeout => TimeSpan.FromSeconds(2);
 }

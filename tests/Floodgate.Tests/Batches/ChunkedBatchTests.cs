@@ -343,7 +343,7 @@ public sealed class ChunkedBatchTests(ChunkedBatchFixture fixture) : IClassFixtu
         var id = Unique.Name("toomany");
         var grain = fixture.Cluster.Client.GetGrain<IBatchGrain>(id);
 
-        var error = await Assert.ThrowsAsync<FloodgateValidationException>(() => grain.OpenAsync(Echo(), ChunkedBatchFixture.MaxItems + 1));
+        var error = await Assert.ThrowsAsync<FloodgateValidationException>(() => grain.OpenAsync(Echo(), "upload-1", ChunkedBatchFixture.MaxItems + 1));
 
         Assert.Contains($"at most {ChunkedBatchFixture.MaxItems} items", error.Message);
         await AssertGoneAsync(id);
@@ -354,8 +354,12 @@ public sealed class ChunkedBatchTests(ChunkedBatchFixture fixture) : IClassFixtu
     {
         var id = Unique.Name("proto");
         var grain = fixture.Cluster.Client.GetGrain<IBatchGrain>(id);
-        var opened = await grain.OpenAsync(Echo());
+        var opened = await grain.OpenAsync(Echo(), "upload-1");
         var chunk = TestItems.Words(ChunkedBatchFixture.ChunkSize);
+
+        // The same submission opening again (a lost answer) goes on; another one finds the batch and sends nothing.
+        Assert.Equal("upload-1", (await grain.OpenAsync(Echo(), "upload-1")).UploadId);
+        Assert.Null((await grain.OpenAsync(Echo(), "upload-2")).UploadId);
 
         var outOfOrder = await Assert.ThrowsAsync<FloodgateValidationException>(() => grain.AppendItemsAsync(opened.UploadId!, 1, chunk, false));
         var short_ = await Assert.ThrowsAsync<FloodgateValidationException>(() => grain.AppendItemsAsync(opened.UploadId!, 0, TestItems.Words(3), false));
