@@ -28,6 +28,13 @@ internal static class ScaleBenchmark
         var repeat = int.Parse(Option(args, "--repeat") ?? "20", CultureInfo.InvariantCulture);
         var repeatItems = int.Parse(Option(args, "--repeat-items") ?? "100000", CultureInfo.InvariantCulture);
         var writeTo = Option(args, "--write");
+
+        // The silo runs with ASP.NET Core's default server GC; "--gc workstation" runs it with the workstation GC instead.
+        var gc = Option(args, "--gc") ?? "server";
+
+        // --set Floodgate:Batches:IdleTimeout=00:00:05 (repeatable): silo settings to try.
+        var settings = args.Select((a, i) => (a, i)).Where(x => x.a == "--set" && x.i + 1 < args.Length)
+            .Select(x => args[x.i + 1].Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]);
         if (RedisProcess.Unavailable() is { } reason)
         {
             Console.Error.WriteLine($"scale: {reason}");
@@ -38,7 +45,7 @@ internal static class ScaleBenchmark
         var runs = new List<SizeRun>();
         foreach (var size in sizes)
         {
-            await using var cluster = await StartAsync(Log);
+            await using var cluster = await StartAsync(gc, settings, Log);
             var silo = cluster.RunningSilos[0];
             var idle = Memory.Read(silo);
             var run = await RunBatchAsync(cluster, silo, size, Log);
@@ -50,20 +57,22 @@ internal static class ScaleBenchmark
         long seriesIdle = 0;
         if (repeat > 0)
         {
-            await using var cluster = await StartAsync(Log);
+            await using var cluster = await StartAsync(gc, settings, Log);
             var silo = cluster.RunningSilos[0];
             seriesIdle = Memory.Read(silo).Rss;
             for (var i = 0; i < repeat; i++)
             {
                 await RunBatchAsync(cluster, silo, repeatItems, Log);
                 series.Add(Memory.Read(silo).Rss);
-                Log($"batch {i + 1}/{repeat} of {repeatItems:N0}: RSS {Mib(series[^1])}");
+                var activations = await cluster.Locator.CountActivationsAsync();
+                Log($"batch {i + 1}/{repeat} of {repeatItems:N0}: RSS {Mib(series[^1])}; activations {string.Join(", ", activations.OrderByDescending(a => a.Value).Take(4).Select(a => $"{a.Key} {a.Value:N0}"))}");
             }
         }
 
-        var command = $"dotnet run -c Release --project bench/Floodgate.Bench -- scale --items {string.Join(',', sizes)} --repeat {repeat} --repeat-items {repeatItems}"
+        var command = $"dotnet run -c Release --project bench/Floodgate.Bench -- scale --items {string.Join(',', sizes)} --repeat {repeat} --repeat-items {repeatItems} --gc {gc}"
+            + string.Concat(settings.Select(kv => $" --set {kv.Key}={kv.Value}"))
             + (writeTo is null ? string.Empty : $" --write {writeTo}");
-        var section = Section(command, runs, repeatItems, seriesIdle, series);
+        var section = Section(command, gc, runs, repeatItems, seriesIdle, series);
         Console.WriteLine();
         Console.WriteLine(section);
         if (writeTo is not null)
@@ -74,7 +83,7 @@ internal static class ScaleBenchmark
         return 0;
     }
 
-    private static async Task<FloodgateProcessCluster> StartAsync(Action<string> log)
+    private static async Task<FloodgateProcessCluster> StartAsync(string gc, IReadOnlyDictionary<string, string> settings, Action<string> log)
     {
         var logDirectory = Path.Combine(Path.GetTempPath(), "floodgate-bench-scale", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss-fff", CultureInfo.InvariantCulture));
         var cluster = await FloodgateProcessCluster.StartAsync(
@@ -82,12 +91,13 @@ internal static class ScaleBenchmark
             {
                 LogDirectory = logDirectory,
                 Silos = 1,
-                SiloSettings = new Dictionary<string, string>
+                SiloSettings = new Dictionary<string, string>(settings)
                 {
                     // The default logging writes a line per batch; keep the silo's own output quiet under load.
                     ["Logging:LogLevel:Default"] = "Warning",
                     ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Information",
                 },
+                SiloEnvironment = gc == "workstation" ? new Dictionary<string, string> { ["DOTNET_gcServer"] = "0" } : new Dictionary<string, string>(),
             },
             log);
         await cluster.AnyApi().SetLimitsAsync("bench-scale", Limit);
@@ -103,7 +113,8 @@ internal static class ScaleBenchmark
         var submitted = await api.SubmitBatchNdjsonAsync(
             new { batchId, processor = "echo", limiter = "bench-scale", localLimit = Limit },
             Enumerable.Range(0, items).Select(i => JsonSerializer.Serialize($"item-{i}")),
-            CancellationToken.None);
+            CancellationToken.None,
+            timeout: TimeSpan.FromHours(2));
         log($"{batchId}: {submitted.Total:N0} items submitted after {watch.Elapsed.TotalSeconds:0.0} s ({submitted.Done:N0} done by then)");
         var lastLog = TimeSpan.Zero;
         while (true)
@@ -124,14 +135,14 @@ internal static class ScaleBenchmark
         }
     }
 
-    private static string Section(string command, IReadOnlyList<SizeRun> runs, int repeatItems, long seriesIdle, IReadOnlyList<long> series)
+    private static string Section(string command, string gc, IReadOnlyList<SizeRun> runs, int repeatItems, long seriesIdle, IReadOnlyList<long> series)
     {
         var text = new StringBuilder()
             .AppendLine(SectionHeading)
             .AppendLine()
             .AppendLine(CultureInfo.InvariantCulture, $"Produced by `{command}`")
             .AppendLine(CultureInfo.InvariantCulture, $"on {DateTime.UtcNow:yyyy-MM-dd} ({Environment.ProcessorCount} cores, .NET {Environment.Version}): one Silo process on")
-            .AppendLine("redis-server (Redis grain storage), echo items streamed in as NDJSON from this process, local and global limit 256.")
+            .AppendLine(CultureInfo.InvariantCulture, $"redis-server (Redis grain storage, {gc} GC), echo items streamed in as NDJSON from this process, local and global limit 256.")
             .AppendLine("Each size runs on a fresh silo. Memory is the silo's resident set from `/proc/{pid}/status`; the baseline is the same")
             .AppendLine("silo at rest before its batch.")
             .AppendLine()

@@ -414,8 +414,10 @@ internal sealed partial class BatchGrain
         _inFlightTimer = null;
         LogFinished(BatchId, ledger.Succeeded, ledger.Failed, ledger.Cancelled);
         _running?.Finish();
+
+        // Nothing more is dispatched or written: only readers' chunks stay in memory (read again as asked).
         _items!.Clear();
-        _outcomes!.Trim();
+        _outcomes!.Trim(keep: 0);
         StartIdleTimer();
         PublishToIndex();
         _ = SwitchToExpiryAsync();

@@ -189,7 +189,7 @@ internal sealed partial class BatchGrain(
             throw new FloodgateValidationException(problem);
         }
 
-        if (CheckItems(ledger, items) is { } bad)
+        if (CheckItems(ledger, items, last) is { } bad)
         {
             // Earlier chunks may be stored and running: nothing of the batch may stay.
             await DiscardAsync($"invalid input: {bad}");
@@ -451,11 +451,11 @@ internal sealed partial class BatchGrain(
             : null;
     }
 
-    private string? CheckItems(BatchLedger ledger, IReadOnlyList<string> items)
+    private string? CheckItems(BatchLedger ledger, IReadOnlyList<string> items, bool last)
     {
         if ((long)ledger.Total + items.Count > _options.MaxItems)
         {
-            return TooMany(ledger.Total + items.Count);
+            return TooMany(last ? ledger.Total + items.Count : null);
         }
 
         for (var i = 0; i < items.Count; i++)
@@ -469,7 +469,8 @@ internal sealed partial class BatchGrain(
         return null;
     }
 
-    private string TooMany(long count) => $"A batch may hold at most {_options.MaxItems} items (got {count}{(count == _options.MaxItems + 1 ? " or more" : string.Empty)}).";
+    /// <summary>The problem of a batch over <see cref="BatchOptions.MaxItems"/>; <paramref name="count"/> null while more are coming.</summary>
+    private string TooMany(long? count) => $"A batch may hold at most {_options.MaxItems} items (got {(count is { } n ? n.ToString(System.Globalization.CultureInfo.InvariantCulture) : "more")}).";
 
     private BatchProgress Progress()
     {

@@ -75,13 +75,14 @@ public sealed class FloodgateHttpApi(Uri baseUrl, string? adminKey = null)
     /// <c>POST /api/batches</c> with an NDJSON body: <paramref name="settings"/> (serialized camelCase) on the first line,
     /// then one item per line, streamed to the silo as it is written.
     /// </summary>
-    public async Task<BatchSnapshot> SubmitBatchNdjsonAsync(object settings, IEnumerable<string> itemLines, CancellationToken cancellationToken = default)
+    public async Task<BatchSnapshot> SubmitBatchNdjsonAsync(
+        object settings, IEnumerable<string> itemLines, CancellationToken cancellationToken = default, TimeSpan? timeout = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(BaseUrl, "api/batches"))
         {
             Content = new NdjsonContent(JsonSerializer.Serialize(settings, JsonSerializerOptions.Web), itemLines),
         };
-        return await SendAsync<BatchSnapshot>(request, cancellationToken);
+        return await SendAsync<BatchSnapshot>(request, cancellationToken, timeout);
     }
 
     /// <summary><c>GET /api/batches/{id}</c>.</summary>
@@ -114,11 +115,11 @@ public sealed class FloodgateHttpApi(Uri baseUrl, string? adminKey = null)
     private HttpRequestMessage Request(HttpMethod method, string path, object? body = null) =>
         new(method, new Uri(BaseUrl, path)) { Content = body is null ? null : JsonContent.Create(body, options: JsonSerializerOptions.Web) };
 
-    private static async Task<T> SendAsync<T>(HttpRequestMessage request, CancellationToken cancellationToken)
+    private static async Task<T> SendAsync<T>(HttpRequestMessage request, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
         using (request)
         {
-            using var cts = HarnessHttp.Within(CallTimeout, cancellationToken);
+            using var cts = HarnessHttp.Within(timeout ?? CallTimeout, cancellationToken);
             using var response = await HarnessHttp.Client.SendAsync(request, cts.Token);
             var body = await response.Content.ReadAsStringAsync(cts.Token);
             if (!response.IsSuccessStatusCode)

@@ -10,7 +10,7 @@ public sealed class BatchRetentionTests(ShortRetentionFixture fixture) : IClassF
     [Fact]
     public async Task FinishedBatch_PastRetention_IsGoneFromStorageAndFromTheList()
     {
-        var batch = await fixture.Client.SubmitBatchAsync(new BatchSpec { Items = TestItems.Words(120), Processor = "echo", Limiter = Unique.Name("acct") });
+        var batch = await fixture.Client.SubmitBatchAsync(new BatchSpec { Items = TestItems.Words(fixture.MaxItems), Processor = "echo", Limiter = Unique.Name("acct") });
         var final = await batch.WaitForCompletionAsync();
         Assert.True(fixture.StoredRecords(batch.Id) >= 1 + 3 + 3, $"stored: {fixture.StoredRecords(batch.Id)}");
         Assert.Contains((await fixture.Client.ListBatchesAsync(new BatchListQuery(Limit: BatchListQuery.MaxLimit))).Batches, b => b.BatchId == batch.Id);
@@ -55,5 +55,21 @@ public sealed class BatchRetentionTests(ShortRetentionFixture fixture) : IClassF
         await Eventually.TrueAsync(() => Task.FromResult(fixture.StoredRecords(id) == 0));
 
         await Assert.ThrowsAsync<FloodgateNotFoundException>(() => grain.GetProgressAsync());
+    }
+
+    [Fact]
+    public async Task StreamedSubmission_MoreItemsThanTheSiloTakes_RefusedAndDiscarded()
+    {
+        var id = Unique.Name("toomany");
+
+        var error = await Assert.ThrowsAsync<FloodgateValidationException>(() => fixture.Client.SubmitBatchAsync(
+            new BatchDefinition { Processor = "echo", Limiter = Unique.Name("acct") },
+            TestItems.Words(fixture.MaxItems + 60).ToAsyncEnumerable(),
+            id));
+
+        Assert.Contains($"at most {fixture.MaxItems} items (got more)", error.Message);
+        Assert.Contains("The batch was discarded", error.Message);
+        Assert.Equal(0, fixture.StoredRecords(id));
+        await Assert.ThrowsAsync<FloodgateNotFoundException>(() => fixture.Client.GetBatch(id).GetProgressAsync());
     }
 }

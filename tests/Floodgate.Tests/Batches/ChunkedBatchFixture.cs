@@ -16,14 +16,14 @@ namespace Floodgate.Tests.Batches;
 
 /// <summary>
 /// Two silos sharing one durable store that counts reads and writes, with small chunks (50 items), a small cache, a
-/// batch limit of <see cref="MaxItems"/> items and finished batches leaving memory after a second idle — so chunking,
+/// batch limit of <see cref="DefaultMaxItems"/> items and finished batches leaving memory after a second idle — so chunking,
 /// reloading and eviction happen in tests of a few hundred items. <see cref="Retention"/> is long unless a subclass
 /// shortens it.
 /// </summary>
 public class ChunkedBatchFixture : IAsyncLifetime
 {
     public const int ChunkSize = 50;
-    public const int MaxItems = 2_000_000;
+    public const int DefaultMaxItems = 2_000_000;
     public static readonly TimeSpan ReminderPeriod = TimeSpan.FromSeconds(1);
 
     public ConcurrentDictionary<string, (string ETag, byte[] State)> Store { get; } = new();
@@ -41,6 +41,9 @@ public class ChunkedBatchFixture : IAsyncLifetime
     protected virtual TimeSpan Retention => TimeSpan.FromHours(1);
 
     protected virtual TimeSpan ReceiveTimeout => TimeSpan.FromMinutes(5);
+
+    /// <summary>The silo's <c>Batches:MaxItems</c>.</summary>
+    public virtual int MaxItems => DefaultMaxItems;
 
     public async Task InitializeAsync()
     {
@@ -93,9 +96,14 @@ public class ChunkedBatchFixture : IAsyncLifetime
     public async Task DisposeAsync() => await Cluster.DisposeAsync();
 }
 
-/// <summary>The same cluster with a retention of two seconds, and submissions abandoned after two silent seconds.</summary>
+/// <summary>
+/// The same cluster with a retention of two seconds, submissions abandoned after two silent seconds, and at most 120
+/// items per batch.
+/// </summary>
 public sealed class ShortRetentionFixture : ChunkedBatchFixture
 {
+    public override int MaxItems => 120;
+
     protected override TimeSpan Retention => TimeSpan.FromSeconds(2);
 
     protected override TimeSpan ReceiveTimeout => TimeSpan.FromSeconds(2);

@@ -343,9 +343,9 @@ public sealed class ChunkedBatchTests(ChunkedBatchFixture fixture) : IClassFixtu
         var id = Unique.Name("toomany");
         var grain = fixture.Cluster.Client.GetGrain<IBatchGrain>(id);
 
-        var error = await Assert.ThrowsAsync<FloodgateValidationException>(() => grain.OpenAsync(Echo(), "upload-1", ChunkedBatchFixture.MaxItems + 1));
+        var error = await Assert.ThrowsAsync<FloodgateValidationException>(() => grain.OpenAsync(Echo(), "upload-1", fixture.MaxItems + 1));
 
-        Assert.Contains($"at most {ChunkedBatchFixture.MaxItems} items", error.Message);
+        Assert.Contains($"at most {fixture.MaxItems} items", error.Message);
         await AssertGoneAsync(id);
     }
 

@@ -80,13 +80,13 @@ internal sealed class OutcomeStore(ChunkStorage storage, int chunkSize, int cach
     }
 
     /// <summary>
-    /// Lets go of written chunks nobody adds to, beyond what the cache holds (least recently written first): a chunk
-    /// that gets another outcome later is read from storage once more.
+    /// Lets go of written chunks nobody adds to, beyond <paramref name="keep"/> (default: what the cache holds; least
+    /// recently written first): a chunk that gets another outcome later is read from storage once more.
     /// </summary>
-    public void Trim()
+    public void Trim(int? keep = null)
     {
         var idle = _open.Where(c => c.Value is { Writing: false, Unwritten.Count: 0 }).OrderBy(c => c.Value.Touched).Select(c => c.Key).ToList();
-        for (var i = 0; i < idle.Count && _open.Count > cachedChunks; i++)
+        for (var i = 0; i < idle.Count && _open.Count > (keep ?? cachedChunks); i++)
         {
             _open.Remove(idle[i]);
         }
