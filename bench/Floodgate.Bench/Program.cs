@@ -16,7 +16,8 @@ using Orleans.TestingHost;
 // ratio, so numbers from different machines compare. Usage:
 //   dotnet run -c Release --project bench/Floodgate.Bench [-- --write bench/BENCHMARKS.md]
 //   dotnet run -c Release --project bench/Floodgate.Bench -- failover [--runs 3] [--bound-seconds 150] [--write bench/BENCHMARKS.md]
-//   dotnet run -c Release --project bench/Floodgate.Bench -- scale [--items 100000,1000000] [--repeat 20] [--write bench/BENCHMARKS.md]
+//   dotnet run -c Release --project bench/Floodgate.Bench -- scale [--items 100000,1000000] [--repeat 20] [--repeat-items 100000]
+//       [--gc server|workstation] [--set Floodgate:Batches:Key=value ...] [--write bench/BENCHMARKS.md]
 // The failover and scale scenarios run real processes (see Failover/, Scale/) and write their own sections of the file.
 if (args is ["failover", ..])
 {
