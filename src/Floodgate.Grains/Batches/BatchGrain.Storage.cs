@@ -169,7 +169,7 @@ internal sealed partial class BatchGrain
     /// </summary>
     private async Task<BatchLedger> RestoreAsync(BatchRecord state)
     {
-        var ledger = BatchLedger.Resume(state.ResumePoint, state.ChunkSize, BaseReservation(state.Definition!), time);
+        var ledger = BatchLedger.Resume(state.Checkpoint, state.ChunkSize, BaseReservation(state.Definition!), time);
         Attach(ledger);
         _ledger = null;
         while (!ledger.Sealed && await _items!.ReadAsync(ledger.ReceivedChunks) is { } chunk)
@@ -205,7 +205,7 @@ internal sealed partial class BatchGrain
     private async Task RebuildAsync()
     {
         var state = record.State;
-        var point = new ResumePoint(state.Received, Sealed: true, 0, 0, 0, 0, state.Received, CancelledFrom: null);
+        var point = new LedgerCheckpoint(state.Received, Sealed: true, 0, 0, 0, 0, state.Received, CancelledFrom: null);
         while (!_stopping.IsCancellationRequested)
         {
             try

@@ -36,7 +36,7 @@ internal sealed class BatchLedger
     private bool _cancelDurable;
     private LedgerCheckpoint _written;
 
-    private BatchLedger(ResumePoint point, int chunkSize, int baseReservation, TimeProvider time)
+    private BatchLedger(LedgerCheckpoint point, int chunkSize, int baseReservation, TimeProvider time)
     {
         _chunkSize = chunkSize;
         _baseReservation = _reservationStep = Math.Max(1, baseReservation);
@@ -129,14 +129,14 @@ internal sealed class BatchLedger
 
     /// <summary>A new batch: nothing received, nothing reserved.</summary>
     public static BatchLedger Create(int chunkSize, int baseReservation, TimeProvider time) =>
-        new(new ResumePoint(0, false, 0, 0, 0, 0, 0, null), chunkSize, baseReservation, time);
+        new(new LedgerCheckpoint(0, false, 0, 0, 0, 0, 0, null), chunkSize, baseReservation, time);
 
     /// <summary>
     /// Starts rebuilding a ledger from the batch's record. Then: <see cref="Receive"/> each items chunk stored after
-    /// <see cref="ResumePoint.Received"/>, <see cref="RestoreChunk"/> each outcomes chunk from the durable prefix's up to
+    /// <see cref="LedgerCheckpoint.Received"/>, <see cref="RestoreChunk"/> each outcomes chunk from the durable prefix's up to
     /// the reservation's, and <see cref="CompleteRestore"/>.
     /// </summary>
-    public static BatchLedger Resume(ResumePoint point, int chunkSize, int baseReservation, TimeProvider time) =>
+    public static BatchLedger Resume(LedgerCheckpoint point, int chunkSize, int baseReservation, TimeProvider time) =>
         new(point, chunkSize, baseReservation, time);
 
     /// <summary>The outcome chunks a restore must read: those that may hold outcomes at or after the durable prefix.</summary>
@@ -521,17 +521,6 @@ internal sealed class BatchLedger
     }
 }
 
-/// <summary>What a <see cref="BatchLedger"/> is rebuilt from: the counters and cursors of the batch's record.</summary>
-internal sealed record ResumePoint(
-    int Received,
-    bool Sealed,
-    int DurablePrefix,
-    int PrefixSucceeded,
-    int PrefixFailed,
-    int PrefixCancelled,
-    int Reservation,
-    int? CancelledFrom);
-
 /// <summary>One dispatch of a position: news about an older dispatch of it is stale.</summary>
 internal readonly record struct Dispatch(long Id, DateTimeOffset At);
 
@@ -551,7 +540,10 @@ internal enum RequeueResult
     CancelInstead,
 }
 
-/// <summary>The counters and cursors one write of a batch's record stores from its ledger.</summary>
+/// <summary>
+/// The counters and cursors of a batch's record: what one write stores from its ledger, and what a ledger is rebuilt
+/// from (<see cref="BatchLedger.Resume"/>).
+/// </summary>
 internal sealed record LedgerCheckpoint(
     int Received,
     bool Sealed,

@@ -61,7 +61,7 @@ public sealed class BatchRecord
     [Id(17)] public DateTimeOffset LastReceivedAt { get; set; }
 
     /// <summary>Where a rebuilt ledger starts.</summary>
-    internal ResumePoint ResumePoint => new(Received, Sealed, DurablePrefix, PrefixSucceeded, PrefixFailed, PrefixCancelled, DispatchReservation, CancelledFrom);
+    internal LedgerCheckpoint Checkpoint => new(Received, Sealed, DurablePrefix, PrefixSucceeded, PrefixFailed, PrefixCancelled, DispatchReservation, CancelledFrom);
 
     /// <summary>Takes the counters and cursors of <paramref name="checkpoint"/>.</summary>
     internal void Apply(LedgerCheckpoint checkpoint)

@@ -51,11 +51,6 @@ public sealed class BatchLedgerTests
         ledger.MarkDurable(positions);
     }
 
-    /// <summary>What a successor reads after <paramref name="checkpoint"/> was the last successful write of the record.</summary>
-    private static ResumePoint Stored(LedgerCheckpoint checkpoint) => new(
-        checkpoint.Received, checkpoint.Sealed, checkpoint.DurablePrefix, checkpoint.PrefixSucceeded, checkpoint.PrefixFailed,
-        checkpoint.PrefixCancelled, checkpoint.Reservation, checkpoint.CancelledFrom);
-
     [Fact]
     public void TryDispatch_BeforeTheReservationIsWritten_DispatchesNothing()
     {
@@ -199,7 +194,7 @@ public sealed class BatchLedgerTests
         var durable = first.Checkpoint();
         first.Written(durable);
 
-        var successor = BatchLedger.Resume(Stored(durable), ChunkSize, Reservation, _time);
+        var successor = BatchLedger.Resume(durable, ChunkSize, Reservation, _time);
         successor.CompleteRestore(afterRetry: false);
 
         // Below the reservation: 1 was in flight, 2..(reservation-1) may have been dispatched since; 0 is done.
@@ -218,7 +213,7 @@ public sealed class BatchLedgerTests
         Finish(first, 0, 2);
 
         // The record still says nothing is done; the chunk holds 0 and 2.
-        var successor = BatchLedger.Resume(Stored(durable), ChunkSize, Reservation, _time);
+        var successor = BatchLedger.Resume(durable, ChunkSize, Reservation, _time);
         var chunk = new ItemOutcome?[ChunkSize];
         chunk[0] = Success(0);
         chunk[2] = Success(2);
@@ -234,7 +229,7 @@ public sealed class BatchLedgerTests
     [Fact]
     public void ChunksToRestore_FromTheDurablePrefixToTheReservation()
     {
-        var ledger = BatchLedger.Resume(new ResumePoint(100, true, 25, 25, 0, 0, 47, null), ChunkSize, Reservation, _time);
+        var ledger = BatchLedger.Resume(new LedgerCheckpoint(100, true, 25, 25, 0, 0, 47, null), ChunkSize, Reservation, _time);
 
         Assert.Equal((2, 5), ledger.ChunksToRestore(all: false));
         Assert.Equal((0, 10), ledger.ChunksToRestore(all: true));
@@ -243,7 +238,7 @@ public sealed class BatchLedgerTests
     [Fact]
     public void Confirm_RunningUnconfirmedPosition_CountsInFlight()
     {
-        var ledger = BatchLedger.Resume(Stored(CreateSut(3).Checkpoint()), ChunkSize, Reservation, _time);
+        var ledger = BatchLedger.Resume(CreateSut(3).Checkpoint(), ChunkSize, Reservation, _time);
         ledger.CompleteRestore(afterRetry: false);
         var (position, dispatchId) = ledger.Dispatched().Single(d => d.Position == 1);
 
@@ -353,7 +348,7 @@ public sealed class BatchLedgerTests
     public void CompleteRestore_AfterRetry_DispatchesOnlyTheErasedPositionsInOrder()
     {
         // A finished batch of 30 whose positions 5 and 22 failed; the retry erased them and recounts from storage.
-        var ledger = BatchLedger.Resume(new ResumePoint(30, true, 0, 0, 0, 0, 30, null), ChunkSize, Reservation, _time);
+        var ledger = BatchLedger.Resume(new LedgerCheckpoint(30, true, 0, 0, 0, 0, 30, null), ChunkSize, Reservation, _time);
         for (var chunk = 0; chunk < 3; chunk++)
         {
             ledger.RestoreChunk(chunk, Enumerable.Range(chunk * ChunkSize, ChunkSize).Select(p => p is 5 or 22 ? null : Success(p)).ToArray());
@@ -373,7 +368,7 @@ public sealed class BatchLedgerTests
     [Fact]
     public void Cancel_DuringARetry_CancelsOnlyPositionsWithoutAnOutcome()
     {
-        var ledger = BatchLedger.Resume(new ResumePoint(30, true, 0, 0, 0, 0, 30, null), ChunkSize, Reservation, _time);
+        var ledger = BatchLedger.Resume(new LedgerCheckpoint(30, true, 0, 0, 0, 0, 30, null), ChunkSize, Reservation, _time);
         for (var chunk = 0; chunk < 3; chunk++)
         {
             ledger.RestoreChunk(chunk, Enumerable.Range(chunk * ChunkSize, ChunkSize).Select(p => p is 5 or 22 ? null : Success(p)).ToArray());
