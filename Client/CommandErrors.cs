@@ -33,6 +33,9 @@ internal static class CommandErrors
             case FloodgateAccessDeniedException denied:
                 terminal.WriteError($"{denied.Message} (HTTP 403 from {target})");
                 return ExitCodes.Forbidden;
+            case FloodgateConflictException conflict:
+                terminal.WriteError(conflict.Message);
+                return ExitCodes.Conflict;
         }
 
         if (ConnectionFailures.TryGetReason(exception, out var reason))

@@ -24,6 +24,9 @@ internal static class ExitCodes
     /// <summary>HTTP mode: the key is valid but lacks the role, e.g. a client key for <c>limiter set</c> (HTTP 403). Nothing was changed.</summary>
     public const int Forbidden = 6;
 
+    /// <summary>The request was valid but the batch's state does not allow it (a retry of a running batch). Nothing changed.</summary>
+    public const int Conflict = 7;
+
     /// <summary>Interrupted with Ctrl+C (128 + SIGINT). A running batch keeps running on the cluster.</summary>
     public const int Interrupted = 130;
 }

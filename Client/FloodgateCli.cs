@@ -71,14 +71,16 @@ internal static class FloodgateCli
             "floodgate: submit batches to a Floodgate cluster, follow them, read their ordered results, and inspect or "
             + "change global limiters. Exit codes: 0 ok; 1 a watched/awaited batch ended cancelled (or an unexpected error); "
             + "2 bad input or usage (nothing was sent); 3 the cluster could not be reached; 4 not found; 5 API key missing or not valid "
-            + "(HTTP 401); 6 API key lacks the role (HTTP 403); 130 interrupted. Inside the cluster network commands use the Orleans "
-            + "gateway (--gateway); from anywhere else, the silo's HTTP API (--url and --api-key, or $FLOODGATE_URL and $FLOODGATE_API_KEY).");
+            + "(HTTP 401); 6 API key lacks the role (HTTP 403); 7 not possible in the batch's state (retry of a running batch); "
+            + "130 interrupted. Inside the cluster network commands use the Orleans gateway (--gateway); from anywhere else, the silo's HTTP API (--url and --api-key, or $FLOODGATE_URL and $FLOODGATE_API_KEY).");
         globals.AddTo(root);
         root.Subcommands.Add(new SubmitCommand(session));
         root.Subcommands.Add(new WatchCommand(session));
         root.Subcommands.Add(new ResultsCommand(session));
         root.Subcommands.Add(new StatusCommand(session));
         root.Subcommands.Add(new CancelCommand(session));
+        root.Subcommands.Add(new ListCommand(session));
+        root.Subcommands.Add(new RetryCommand(session));
         root.Subcommands.Add(new LimiterCommand(session));
         return root;
     }

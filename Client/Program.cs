@@ -21,5 +21,5 @@ using var termination = PosixSignalRegistration.Create(PosixSignal.SIGTERM, cont
 });
 
 await using var clients = new CliClientProvider();
-var terminal = new Terminal(Console.Out, Console.Error, !Console.IsOutputRedirected, !Console.IsErrorRedirected);
+var terminal = new Terminal(Console.Out, Console.Error, !Console.IsOutputRedirected, !Console.IsErrorRedirected) { In = Console.In };
 return await FloodgateCli.RunAsync(args, clients, terminal, TimeProvider.System, interrupted.Token);

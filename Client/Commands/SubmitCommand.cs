@@ -7,14 +7,18 @@ using Floodgate.Validation;
 
 namespace Floodgate.Cli.Commands;
 
-/// <summary><c>floodgate submit &lt;file&gt;</c>: reads items, validates the whole batch, then submits it.</summary>
+/// <summary>
+/// <c>floodgate submit &lt;file&gt;</c>: streams the items of a file (or standard input) to a new batch in chunks; the
+/// batch starts running while the rest is still being sent. A file is checked whole first, so nothing is sent when any
+/// item is bad; standard input can be read only once, so a bad line there stops the submission and discards the batch.
+/// </summary>
 internal sealed class SubmitCommand : Command
 {
     private readonly CliSession _session;
 
     private readonly Argument<string> _file = new("file")
     {
-        Description = "The items: JSONL (one JSON value per line), CSV with a header row, or plain lines (one string item per non-blank line).",
+        Description = "The items: JSONL (one JSON value per line), CSV with a header row, or plain lines (one string item per non-blank line); - reads standard input (as lines unless --format says otherwise).",
     };
 
     private readonly Option<string> _processor = new("--processor")
@@ -78,7 +82,8 @@ internal sealed class SubmitCommand : Command
     public SubmitCommand(CliSession session)
         : base("submit", "Submit a batch of items. Prints the batch id as the first and only line on stdout, so "
             + "id=$(floodgate submit words.txt) works; with --watch or --out, progress, warnings and the summary go to stderr. "
-            + "Every input is checked before anything is sent. Exit code 1 when a watched or awaited batch ends cancelled.")
+            + "Items are sent in chunks as the file is read, so any size works (up to the silo's Batches:MaxItems); a file is checked "
+            + "whole before anything is sent. Exit code 1 when a watched or awaited batch ends cancelled.")
     {
         _session = session;
         Arguments.Add(_file);
@@ -98,7 +103,10 @@ internal sealed class SubmitCommand : Command
 
     private async Task<int> RunAsync(ParseResult parseResult, CancellationToken cancellationToken)
     {
-        var (spec, batchId) = ReadBatch(parseResult, cancellationToken);
+        var (definition, batchId) = ReadDefinition(parseResult);
+        var file = parseResult.GetValue(_file)!;
+        var format = ItemFileFormats.Parse(parseResult.GetValue(_format) ?? "auto");
+        var csvColumn = parseResult.GetValue(_csvColumn);
         var watch = parseResult.GetValue(_watch);
         var outPath = parseResult.GetValue(_out);
         if (outPath is not null)
@@ -106,9 +114,16 @@ internal sealed class SubmitCommand : Command
             ResultsWriter.CheckPath(outPath);
         }
 
-        var client = await _session.ConnectAsync(parseResult, cancellationToken);
-        var batch = await client.SubmitBatchAsync(spec, batchId, cancellationToken);
+        if (file != ItemFileReader.StandardInput)
+        {
+            // A file can be read twice: check every item before anything is sent.
+            ItemFileReader.Validate(file, format, csvColumn, cancellationToken);
+        }
+
         var terminal = _session.Terminal;
+        var items = ItemFileReader.Read(file, format, csvColumn, terminal.In, cancellationToken);
+        var client = await _session.ConnectAsync(parseResult, cancellationToken);
+        var batch = await client.SubmitBatchAsync(definition, items.ToAsyncEnumerable(), batchId, cancellationToken);
         await terminal.Out.WriteLineAsync(batch.Id.AsMemory(), cancellationToken);
         await terminal.Out.FlushAsync(cancellationToken);
         if (!watch && outPath is null)
@@ -125,15 +140,12 @@ internal sealed class SubmitCommand : Command
         return final.State == BatchState.Cancelled ? ExitCodes.Failed : ExitCodes.Ok;
     }
 
-    /// <summary>Everything the user gave, checked as a whole; throws <see cref="FloodgateValidationException"/>.</summary>
-    private (BatchSpec Spec, string? BatchId) ReadBatch(ParseResult parseResult, CancellationToken cancellationToken)
+    /// <summary>Everything the user gave but the items, checked as a whole; throws <see cref="FloodgateValidationException"/>.</summary>
+    private (BatchDefinition Definition, string? BatchId) ReadDefinition(ParseResult parseResult)
     {
-        var format = ItemFileFormats.Parse(parseResult.GetValue(_format) ?? "auto");
         var processorOptions = ProcessorOptionParser.Parse(parseResult.GetValue(_options) ?? []);
-        var items = ItemFileReader.Read(parseResult.GetValue(_file)!, format, parseResult.GetValue(_csvColumn), cancellationToken);
-        var spec = new BatchSpec
+        var definition = new BatchDefinition
         {
-            Items = items,
             Processor = parseResult.GetValue(_processor)!,
             ProcessorOptions = processorOptions,
             Limiter = parseResult.GetValue(_limiter)!,
@@ -143,8 +155,8 @@ internal sealed class SubmitCommand : Command
         };
 
         var batchId = parseResult.GetValue(_batchId);
-        var errors = BatchSpecValidator.Validate(spec, batchId);
-        return errors.Count == 0 ? (spec, batchId) : throw new FloodgateValidationException(errors);
+        var errors = BatchSpecValidator.Validate(definition, batchId);
+        return errors.Count == 0 ? (definition, batchId) : throw new FloodgateValidationException(errors);
     }
 
     /// <summary>Waits for the batch, showing progress and/or writing results at the same time.</summary>

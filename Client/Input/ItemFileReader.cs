@@ -7,20 +7,25 @@ using Floodgate.Validation;
 namespace Floodgate.Cli.Input;
 
 /// <summary>
-/// Reads a file of items into JSON texts, one per item, streaming it line by line. Every problem is a
-/// <see cref="FloodgateValidationException"/> naming the file and the 1-based line.
+/// Reads a file of items (or standard input, named <c>-</c>) into JSON texts, one per item, as a stream: nothing but the
+/// current line is held in memory, whatever the file's size. Every problem is a <see cref="FloodgateValidationException"/>
+/// naming the file and the 1-based line, raised when the reader gets there.
 /// </summary>
 internal static class ItemFileReader
 {
+    /// <summary>The name that stands for standard input.</summary>
+    public const string StandardInput = "-";
+
     private static readonly JsonSerializerOptions StringOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private static readonly JsonWriterOptions ObjectOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>
-    /// Reads <paramref name="path"/> in <paramref name="format"/> (<see cref="ItemFileFormat.Auto"/> goes by extension).
-    /// For CSV, <paramref name="csvColumn"/> picks the column that becomes each item (a string); without it each row
-    /// becomes a JSON object of header → value.
+    /// Reads <paramref name="path"/> (<c>-</c>: <paramref name="stdin"/>) in <paramref name="format"/>
+    /// (<see cref="ItemFileFormat.Auto"/> goes by extension; standard input reads as lines). For CSV,
+    /// <paramref name="csvColumn"/> picks the column that becomes each item (a string); without it each row becomes a JSON
+    /// object of header → value. Lazy: the file is opened and read as the items are taken.
     /// </summary>
-    public static IReadOnlyList<string> Read(string path, ItemFileFormat format, string? csvColumn = null, CancellationToken cancellationToken = default)
+    public static IEnumerable<string> Read(string path, ItemFileFormat format, string? csvColumn = null, TextReader? stdin = null, CancellationToken cancellationToken = default)
     {
         var resolved = ItemFileFormats.Resolve(format, path);
         if (csvColumn is not null && resolved != ItemFileFormat.Csv)
@@ -28,22 +33,53 @@ internal static class ItemFileReader
             throw new FloodgateValidationException("--csv-column applies only to CSV input.");
         }
 
-        using var reader = Open(path);
-        var items = new ItemCollector(path);
-        switch (resolved)
+        return ReadItems(path, resolved, csvColumn, stdin, cancellationToken);
+    }
+
+    /// <summary>Reads every item once to check them all; returns how many there are.</summary>
+    public static long Validate(string path, ItemFileFormat format, string? csvColumn = null, CancellationToken cancellationToken = default)
+    {
+        var count = 0L;
+        foreach (var _ in Read(path, format, csvColumn, stdin: null, cancellationToken))
         {
-            case ItemFileFormat.Jsonl:
-                ReadJsonLines(reader, items, cancellationToken);
-                break;
-            case ItemFileFormat.Csv:
-                ReadCsv(reader, items, csvColumn, cancellationToken);
-                break;
-            default:
-                ReadLines(reader, items, cancellationToken);
-                break;
+            count++;
         }
 
-        return items.Items.Count > 0 ? items.Items : throw new FloodgateValidationException($"no items in {path}.");
+        return count;
+    }
+
+    private static IEnumerable<string> ReadItems(string path, ItemFileFormat format, string? csvColumn, TextReader? stdin, CancellationToken cancellationToken)
+    {
+        var source = path == StandardInput ? "standard input" : path;
+        var reader = path == StandardInput ? stdin ?? TextReader.Null : Open(path);
+        try
+        {
+            var items = format switch
+            {
+                ItemFileFormat.Jsonl => ReadJsonLines(reader, source, cancellationToken),
+                ItemFileFormat.Csv => ReadCsv(reader, source, csvColumn, cancellationToken),
+                _ => ReadLines(reader, cancellationToken),
+            };
+            var any = false;
+            foreach (var item in items)
+            {
+                any = true;
+                yield return item;
+            }
+
+            if (!any)
+            {
+                throw new FloodgateValidationException($"no items in {source}.");
+            }
+        }
+        finally
+        {
+            // Standard input belongs to the process, not to this reader.
+            if (path != StandardInput)
+            {
+                reader.Dispose();
+            }
+        }
     }
 
     private static StreamReader Open(string path)
@@ -62,19 +98,19 @@ internal static class ItemFileReader
         }
     }
 
-    private static void ReadLines(TextReader reader, ItemCollector items, CancellationToken cancellationToken)
+    private static IEnumerable<string> ReadLines(TextReader reader, CancellationToken cancellationToken)
     {
         while (reader.ReadLine() is { } line)
         {
             cancellationToken.ThrowIfCancellationRequested();
             if (!string.IsNullOrWhiteSpace(line))
             {
-                items.Add(JsonSerializer.Serialize(line, StringOptions));
+                yield return JsonSerializer.Serialize(line, StringOptions);
             }
         }
     }
 
-    private static void ReadJsonLines(TextReader reader, ItemCollector items, CancellationToken cancellationToken)
+    private static IEnumerable<string> ReadJsonLines(TextReader reader, string source, CancellationToken cancellationToken)
     {
         var lineNumber = 0;
         while (reader.ReadLine() is { } line)
@@ -92,22 +128,22 @@ internal static class ItemFileReader
             }
             catch (JsonException ex)
             {
-                throw new FloodgateValidationException($"{items.Source} line {lineNumber}: not valid JSON ({JsonProblem(ex)}).");
+                throw new FloodgateValidationException($"{source} line {lineNumber}: not valid JSON ({JsonProblem(ex)}).");
             }
 
-            items.Add(line.Trim());
+            yield return line.Trim();
         }
     }
 
-    private static void ReadCsv(TextReader reader, ItemCollector items, string? column, CancellationToken cancellationToken)
+    private static IEnumerable<string> ReadCsv(TextReader reader, string source, string? column, CancellationToken cancellationToken)
     {
-        var csv = new CsvRecordReader(reader, items.Source);
-        var header = csv.Read() ?? throw new FloodgateValidationException($"no items in {items.Source} (it has no header row).");
-        var columnIndex = column is null ? -1 : IndexOfColumn(header, column, items.Source);
+        var csv = new CsvRecordReader(reader, source);
+        var header = csv.Read() ?? throw new FloodgateValidationException($"no items in {source} (it has no header row).");
+        var columnIndex = column is null ? -1 : IndexOfColumn(header, column, source);
         if (column is null && header.Distinct(StringComparer.Ordinal).Count() != header.Count)
         {
             var duplicate = header.GroupBy(name => name, StringComparer.Ordinal).First(g => g.Count() > 1).Key;
-            throw new FloodgateValidationException($"{items.Source} line {csv.RecordLine}: column '{duplicate}' appears twice in the header.");
+            throw new FloodgateValidationException($"{source} line {csv.RecordLine}: column '{duplicate}' appears twice in the header.");
         }
 
         var buffer = new ArrayBufferWriter<byte>();
@@ -117,10 +153,10 @@ internal static class ItemFileReader
             if (row.Count != header.Count)
             {
                 throw new FloodgateValidationException(
-                    $"{items.Source} line {csv.RecordLine}: {row.Count} field{(row.Count == 1 ? "" : "s")}, but the header has {header.Count}.");
+                    $"{source} line {csv.RecordLine}: {row.Count} field{(row.Count == 1 ? "" : "s")}, but the header has {header.Count}.");
             }
 
-            items.Add(columnIndex >= 0 ? JsonSerializer.Serialize(row[columnIndex], StringOptions) : ToJsonObject(header, row, buffer));
+            yield return columnIndex >= 0 ? JsonSerializer.Serialize(row[columnIndex], StringOptions) : ToJsonObject(header, row, buffer);
         }
     }
 
@@ -166,26 +202,5 @@ internal static class ItemFileReader
 
         message = message.Trim().TrimEnd('.');
         return ex.BytePositionInLine is { } bytes ? $"{message}, at byte {bytes + 1}" : message;
-    }
-
-    /// <summary>The items read so far; stops a file that holds more than one batch can take before it fills memory.</summary>
-    private sealed class ItemCollector(string source)
-    {
-        private readonly List<string> _items = [];
-
-        public string Source { get; } = source;
-
-        public IReadOnlyList<string> Items => _items;
-
-        public void Add(string item)
-        {
-            if (_items.Count == FloodgateDefaults.MaxBatchItems)
-            {
-                throw new FloodgateValidationException(
-                    $"{Source} has more than {FloodgateDefaults.MaxBatchItems} items, the most one batch takes.");
-            }
-
-            _items.Add(item);
-        }
     }
 }

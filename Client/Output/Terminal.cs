@@ -23,6 +23,9 @@ internal sealed partial class Terminal
         _errorConsole = new(() => CreateConsole(stderr, stderrIsInteractive));
     }
 
+    /// <summary>Standard input (items for <c>submit -</c>); empty unless the caller gives one.</summary>
+    public TextReader In { get; init; } = TextReader.Null;
+
     /// <summary>Standard output.</summary>
     public TextWriter Out { get; }
 

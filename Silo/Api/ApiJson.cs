@@ -52,6 +52,23 @@ internal static class ApiJson
         return value;
     }
 
+    /// <summary>
+    /// Reads one JSON document (e.g. a line of an NDJSON body) as <typeparamref name="T"/>, as strictly as a request body;
+    /// a problem is a 400 whose message starts with <paramref name="where"/>.
+    /// </summary>
+    public static T? Deserialize<T>(ReadOnlySpan<byte> utf8, string where)
+        where T : class
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<T>(utf8, Options);
+        }
+        catch (JsonException ex)
+        {
+            throw new FloodgateValidationException($"{char.ToUpperInvariant(where[0])}{where[1..]}: {Describe(ex, Options.GetTypeInfo(typeof(T)))}");
+        }
+    }
+
     private static async Task<bool> IsEmptyAsync(PipeReader body, CancellationToken cancellationToken)
     {
         // Peek without consuming: the deserializer reads from the start.

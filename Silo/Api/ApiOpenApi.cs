@@ -31,8 +31,11 @@ internal sealed record ApiProblem(
     int? Available = null,
     long? RetryAfterMs = null);
 
-/// <summary>Endpoint metadata: the type of the JSON body the endpoint reads itself (for the OpenAPI document only).</summary>
-internal sealed record RequestBodyDescription(Type Type);
+/// <summary>
+/// Endpoint metadata: the type of the body the endpoint reads itself, under each content type it takes (for the OpenAPI
+/// document only).
+/// </summary>
+internal sealed record RequestBodyDescription(Type Type, IReadOnlyList<string> ContentTypes);
 
 /// <summary>The OpenAPI document at <c>/openapi/v1.json</c> (Microsoft.AspNetCore.OpenApi) and the endpoint metadata it is built from.</summary>
 internal static class ApiOpenApi
@@ -74,13 +77,11 @@ internal static class ApiOpenApi
             {
                 if (context.Description.ActionDescriptor.EndpointMetadata.OfType<RequestBodyDescription>().FirstOrDefault() is { } body)
                 {
+                    var schema = await context.GetOrCreateSchemaAsync(body.Type, null, cancellationToken);
                     operation.RequestBody = new OpenApiRequestBody
                     {
                         Required = true,
-                        Content = new Dictionary<string, OpenApiMediaType>
-                        {
-                            ["application/json"] = new() { Schema = await context.GetOrCreateSchemaAsync(body.Type, null, cancellationToken) },
-                        },
+                        Content = body.ContentTypes.ToDictionary(type => type, _ => new OpenApiMediaType { Schema = schema }),
                     };
                 }
 
@@ -114,10 +115,11 @@ internal static class ApiOpenApi
     /// <summary>
     /// Documents <typeparamref name="T"/> as the endpoint's JSON request body. Not <c>Accepts&lt;T&gt;</c>: that also
     /// filters requests by content type in routing, which would answer a wrong content type with a bare 415 instead of
-    /// the API's problem (the endpoint reads its body itself, see <see cref="ApiJson.ReadAsync{T}"/>).
+    /// the API's problem (the endpoint reads its body itself, see <see cref="ApiJson.ReadAsync{T}"/>). Without
+    /// <paramref name="contentTypes"/>, the body is <c>application/json</c>.
     /// </summary>
-    public static RouteHandlerBuilder DescribesBody<T>(this RouteHandlerBuilder builder) =>
-        builder.WithMetadata(new RequestBodyDescription(typeof(T)));
+    public static RouteHandlerBuilder DescribesBody<T>(this RouteHandlerBuilder builder, params string[] contentTypes) =>
+        builder.WithMetadata(new RequestBodyDescription(typeof(T), contentTypes.Length > 0 ? contentTypes : ["application/json"]));
 
     /// <summary>Declares the problem+json answers an endpoint gives, with the <see cref="ApiProblem"/> schema.</summary>
     public static TBuilder ProducesProblems<TBuilder>(this TBuilder builder, params int[] statuses)

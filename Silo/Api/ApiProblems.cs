@@ -17,6 +17,9 @@ internal static class ApiProblems
     public static IResult NotFound(string detail) =>
         Problem(StatusCodes.Status404NotFound, "Not found.", [detail]);
 
+    public static IResult Conflict(string detail) =>
+        Problem(StatusCodes.Status409Conflict, "Not possible in the current state.", [detail]);
+
     public static IResult Unauthorized(string detail) =>
         Problem(StatusCodes.Status401Unauthorized, "An API key is required.", [detail]);
 
@@ -90,7 +93,8 @@ internal static class ApiProblems
 
 /// <summary>
 /// Maps what the SDK and the grains throw to problems, for every endpoint of the API: invalid input → 400, unknown
-/// batch → 404, cluster unreachable → 503, anything else → 500 without details (they go to the log).
+/// batch → 404, a state that does not allow the request → 409, cluster unreachable → 503, anything else → 500 without
+/// details (they go to the log).
 /// </summary>
 internal sealed partial class ApiProblemFilter(ILogger<ApiProblemFilter> logger) : IEndpointFilter
 {
@@ -108,6 +112,10 @@ internal sealed partial class ApiProblemFilter(ILogger<ApiProblemFilter> logger)
         catch (FloodgateNotFoundException ex)
         {
             return ApiProblems.NotFound(char.ToUpperInvariant(ex.Message[0]) + ex.Message[1..]);
+        }
+        catch (FloodgateConflictException ex)
+        {
+            return ApiProblems.Conflict(ex.Message);
         }
         catch (BadHttpRequestException ex)
         {

@@ -6,11 +6,14 @@ using Floodgate.Client.Batches;
 using Floodgate.Client.Formatting;
 using Floodgate.Client.Http;
 using Floodgate.Silo.Security;
+using Floodgate.Validation;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace Floodgate.Silo.Api;
 
 /// <summary>
-/// <c>/api/batches</c>: submit, progress, ordered results (NDJSON, streamed), cancel. Everything goes through
+/// <c>/api/batches</c>: submit (JSON, or NDJSON streamed in), list, progress, ordered results (NDJSON, streamed, from
+/// any position), retry of failed items, cancel. Everything goes through
 /// <see cref="IFloodgateClient"/>, so validation and ids are the SDK's, not a second copy.
 /// </summary>
 internal static class BatchEndpoints
@@ -19,14 +22,21 @@ internal static class BatchEndpoints
     {
         var batches = api.MapGroup("/batches").RequireApiKey(ApiRole.Client);
         batches.MapPost("", SubmitAsync)
-            .WithSummary("Submit a batch").DescribesBody<SubmitBatchRequest>()
-            .Produces<BatchProgress>(StatusCodes.Status201Created).ProducesProblems(400, 415);
+            .WithSummary("Submit a batch: JSON with every item, or NDJSON (the settings without items on the first line, then one item per line, streamed in)")
+            .DescribesBody<SubmitBatchRequest>("application/json", "application/x-ndjson")
+            .Produces<BatchProgress>(StatusCodes.Status201Created).ProducesProblems(400, 409, 415);
+        batches.MapGet("", ListAsync)
+            .WithSummary("One page of the batches (submitted and not yet expired), newest first; optional state, limit and after (the previous page's next cursor)")
+            .Produces<BatchListPage>().ProducesProblems(400);
         batches.MapGet("/{id}", GetProgressAsync)
             .WithSummary("A batch's progress; with afterVersion (and waitMs), a long poll for the next change")
             .Produces<BatchProgress>().ProducesProblems(400, 404);
         batches.MapGet("/{id}/results", ReadResultsAsync)
-            .WithSummary("Outcomes in input order as NDJSON, one {position, status, result, error, attempts} object per line, streamed as the completed prefix grows")
+            .WithSummary("Outcomes in input order from position 'from' (default 0) as NDJSON, one {position, status, result, error, attempts} object per line, streamed as the completed prefix grows")
             .Produces(StatusCodes.Status200OK, contentType: "application/x-ndjson").ProducesProblems(400, 404);
+        batches.MapPost("/{id}/retry", RetryAsync)
+            .WithSummary("Run the failed items of a finished batch again, in place (409 when it is running, was cancelled or has no failed item)")
+            .Produces<BatchProgress>(StatusCodes.Status202Accepted).ProducesProblems(400, 404, 409);
         batches.MapDelete("/{id}", CancelAsync)
             .WithSummary("Cancel a batch").Produces<BatchProgress>(StatusCodes.Status202Accepted).ProducesProblems(400, 404);
         return api;
@@ -35,13 +45,45 @@ internal static class BatchEndpoints
     // Batch ids are validated names (letters, digits and - _ . : @), all legal in a path segment as they are.
     public static string Location(string batchId) => $"/api/batches/{batchId}";
 
+    /// <summary>
+    /// A JSON body (<c>{"items": [...], ...}</c>) or an NDJSON one (the settings on the first line, then one item per line,
+    /// streamed into the batch as it arrives, so its size is bounded by <c>Batches:MaxItems</c>, not by memory).
+    /// </summary>
     private static async Task<IResult> SubmitAsync(HttpRequest request, IFloodgateClient floodgate, CancellationToken cancellationToken)
     {
-        var body = await ApiJson.ReadAsync<SubmitBatchRequest>(request, required: true, cancellationToken);
-        var batch = await floodgate.SubmitBatchAsync(body!.ToSpec(), body.BatchId, cancellationToken);
+        BatchHandle batch;
+        if (NdjsonItemReader.IsNdjson(request))
+        {
+            // The items are streamed: Kestrel's body limit (for bodies read whole) does not apply.
+            if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            {
+                limit.MaxRequestBodySize = null;
+            }
+
+            var body = new NdjsonItemReader(request.BodyReader);
+            var header = await body.ReadHeaderAsync<SubmitBatchRequest>(cancellationToken);
+            batch = await floodgate.SubmitBatchAsync(header.ToDefinition(), body.ReadItemsAsync(cancellationToken), header.BatchId, cancellationToken);
+        }
+        else if (request.ContentType is not null && !request.HasJsonContentType())
+        {
+            throw new BadHttpRequestException(
+                "The request body must be JSON or NDJSON: send 'Content-Type: application/json' (all items in one object) "
+                + "or 'application/x-ndjson' (the settings on the first line, then one item per line).",
+                StatusCodes.Status415UnsupportedMediaType);
+        }
+        else
+        {
+            var body = await ApiJson.ReadAsync<SubmitBatchRequest>(request, required: true, cancellationToken);
+            batch = await floodgate.SubmitBatchAsync(body!.ToSpec(), body.BatchId, cancellationToken);
+        }
+
         var progress = batch.Submitted ?? await batch.GetProgressAsync(cancellationToken);
         return ApiJson.Created(request.HttpContext.Response, Location(batch.Id), progress);
     }
+
+    /// <summary><c>GET /api/batches?state=running&amp;limit=50&amp;after=…</c>: one page, newest first.</summary>
+    private static async Task<IResult> ListAsync(HttpRequest request, IFloodgateClient floodgate, CancellationToken cancellationToken) =>
+        ApiJson.Ok(await floodgate.ListBatchesAsync(BatchListRequest.Parse(request.Query), cancellationToken));
 
     /// <summary>
     /// The progress now, or, with <c>?afterVersion=N</c>, once its version is past N or the batch is finished, waiting at
@@ -56,16 +98,79 @@ internal static class BatchEndpoints
             : await batch.GetProgressAsync(cancellationToken));
     }
 
-    private static async Task<IResult> ReadResultsAsync(string id, IFloodgateClient floodgate, CancellationToken cancellationToken)
+    /// <summary><c>GET /api/batches/{id}/results[?from=N]</c>: the outcomes from position N (default 0) on, in input order.</summary>
+    private static async Task<IResult> ReadResultsAsync(string id, HttpRequest request, IFloodgateClient floodgate, CancellationToken cancellationToken)
     {
+        var from = BatchListRequest.ReadInt(request.Query, "from", min: 0) ?? 0;
         var batch = floodgate.GetBatch(id);
-        // An unknown batch must be a 404 problem, which is impossible once the stream's 200 is on the wire.
-        await batch.GetProgressAsync(cancellationToken);
-        return new OutcomeStreamResult(batch);
+
+        // An unknown batch (or a position past its end) must be a problem, which is impossible once the stream's 200 is on the wire.
+        var progress = await batch.GetProgressAsync(cancellationToken);
+        if (!progress.IsReceiving && from > progress.Total)
+        {
+            throw new FloodgateValidationException($"Position must be between 0 and {progress.Total} (got {from}).");
+        }
+
+        return new OutcomeStreamResult(batch, from);
     }
+
+    private static async Task<IResult> RetryAsync(string id, IFloodgateClient floodgate, CancellationToken cancellationToken) =>
+        ApiJson.Ok(await floodgate.GetBatch(id).RetryFailedAsync(cancellationToken), StatusCodes.Status202Accepted);
 
     private static async Task<IResult> CancelAsync(string id, IFloodgateClient floodgate, CancellationToken cancellationToken) =>
         ApiJson.Ok(await floodgate.GetBatch(id).CancelAsync(cancellationToken), StatusCodes.Status202Accepted);
+}
+
+/// <summary>The query of <c>GET /api/batches</c>: <c>state</c>, <c>limit</c> and <c>after</c>, each optional; a bad one is a 400.</summary>
+internal static class BatchListRequest
+{
+    public static BatchListQuery Parse(IQueryCollection query)
+    {
+        var errors = new List<string>();
+        BatchState? state = null;
+        if (query.TryGetValue("state", out var stateText))
+        {
+            var names = Enum.GetNames<BatchState>().Select(ApiJson.Options.PropertyNamingPolicy!.ConvertName).ToList();
+            var index = names.IndexOf(stateText.ToString());
+            if (index < 0)
+            {
+                errors.Add($"Query 'state' must be one of {string.Join(", ", names)} (got '{Shorten(stateText.ToString())}').");
+            }
+            else
+            {
+                state = Enum.GetValues<BatchState>()[index];
+            }
+        }
+
+        int? limit = null;
+        try
+        {
+            limit = ReadInt(query, "limit", min: 1);
+        }
+        catch (FloodgateValidationException ex)
+        {
+            errors.AddRange(ex.Errors);
+        }
+
+        var result = new BatchListQuery(state, limit ?? BatchListQuery.DefaultLimit, query.TryGetValue("after", out var after) ? after.ToString() : null);
+        errors.AddRange(result.Validate().Where(e => !errors.Contains(e)));
+        return errors.Count == 0 ? result : throw new FloodgateValidationException(errors);
+    }
+
+    /// <summary>An optional whole-number query parameter, at least <paramref name="min"/>.</summary>
+    public static int? ReadInt(IQueryCollection query, string name, int min)
+    {
+        if (!query.TryGetValue(name, out var text))
+        {
+            return null;
+        }
+
+        return int.TryParse(text.ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) && value >= min
+            ? value
+            : throw new FloodgateValidationException($"Query '{name}' must be a whole number of at least {min} (got '{Shorten(text.ToString())}').");
+    }
+
+    private static string Shorten(string text) => text.Length > 40 ? text[..40] + "…" : text;
 }
 
 /// <summary>
@@ -73,7 +178,7 @@ internal static class BatchEndpoints
 /// prefix grows. Flushes whenever the next outcome is not ready yet (the end of a page), so readers see results while
 /// the batch runs; stops when the caller disconnects.
 /// </summary>
-internal sealed partial class OutcomeStreamResult(BatchHandle batch) : IResult
+internal sealed partial class OutcomeStreamResult(BatchHandle batch, int fromPosition) : IResult
 {
     public async Task ExecuteAsync(HttpContext http)
     {
@@ -86,7 +191,7 @@ internal sealed partial class OutcomeStreamResult(BatchHandle batch) : IResult
         try
         {
             await response.StartAsync(cancellationToken);
-            await using var outcomes = batch.ReadResultsAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+            await using var outcomes = batch.ReadResultsAsync(fromPosition, cancellationToken).GetAsyncEnumerator(cancellationToken);
             await using var json = new Utf8JsonWriter(body);
             long unflushed = 0;
             var next = outcomes.MoveNextAsync();

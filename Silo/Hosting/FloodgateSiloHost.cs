@@ -68,7 +68,13 @@ public static class FloodgateSiloHost
             {
                 var redis = ConfigurationOptions.Parse(silo.RedisConnectionString!);
                 orleans.UseRedisClustering(o => o.ConfigurationOptions = redis);
-                orleans.AddRedisGrainStorageAsDefault(o => o.ConfigurationOptions = redis);
+                orleans.AddRedisGrainStorageAsDefault(o =>
+                {
+                    o.ConfigurationOptions = redis;
+
+                    // An expired batch's chunks must leave Redis, not stay as empty keys.
+                    o.DeleteStateOnClear = true;
+                });
                 orleans.UseRedisReminderService(o => o.ConfigurationOptions = redis);
                 if (silo.FastFailureDetection)
                 {

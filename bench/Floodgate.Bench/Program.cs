@@ -16,15 +16,17 @@ using Orleans.TestingHost;
 // ratio, so numbers from different machines compare. Usage:
 //   dotnet run -c Release --project bench/Floodgate.Bench [-- --write bench/BENCHMARKS.md]
 //   dotnet run -c Release --project bench/Floodgate.Bench -- failover [--runs 3] [--bound-seconds 150] [--write bench/BENCHMARKS.md]
-// The failover scenario runs real processes (see Failover/FailoverBenchmark.cs) and writes its own section of the file.
+//   dotnet run -c Release --project bench/Floodgate.Bench -- scale [--items 100000,1000000] [--repeat 20] [--repeat-items 100000]
+//       [--gc server|workstation] [--set Floodgate:Batches:Key=value ...] [--write bench/BENCHMARKS.md]
+//   dotnet run -c Release --project bench/Floodgate.Bench -- gateway [--requests 2000] [--write bench/BENCHMARKS.md]
+// The failover and scale scenarios run real processes (see Failover/, Scale/) and write their own sections of the file;
+// the gateway scenario measures the latency the OpenAI-compatible gateway adds (see Gateway/GatewayOverheadBenchmark.cs).
 if (args is ["failover", ..])
 {
     Environment.ExitCode = await Floodgate.Bench.Failover.FailoverBenchmark.RunAsync(args[1..]);
     return;
 }
 
-//   dotnet run -c Release --project bench/Floodgate.Bench -- gateway [--requests 2000] [--write bench/BENCHMARKS.md]
-// The gateway scenario measures the latency the OpenAI-compatible gateway adds (see Gateway/GatewayOverheadBenchmark.cs).
 if (args is ["gateway", ..])
 {
     Environment.ExitCode = await Floodgate.Bench.Gateway.GatewayOverheadBenchmark.RunAsync(args[1..]);
@@ -46,6 +48,14 @@ if (args is ["peers", ..])
 if (args is ["silo", ..])
 {
     Environment.ExitCode = await Floodgate.Bench.Scale.SiloProcessBenchmark.RunAsync(args[1..]);
+    return;
+}
+
+//   dotnet run -c Release --project bench/Floodgate.Bench -- scale [--write bench/BENCHMARKS.md]
+// The scale scenario streams large echo batches into a real silo on Redis (chunked storage, flat memory; see Scale/ScaleBenchmark.cs).
+if (args is ["scale", ..])
+{
+    Environment.ExitCode = await Floodgate.Bench.Scale.ScaleBenchmark.RunAsync(args[1..]);
     return;
 }
 

@@ -18,8 +18,8 @@ public static class FloodgateDefaults
     /// <summary>Longest accepted limiter, breaker, processor or batch name.</summary>
     public const int MaxNameLength = 200;
 
-    /// <summary>Largest batch accepted in one submission.</summary>
-    public const int MaxBatchItems = 1_000_000;
+    /// <summary>Largest batch a silo accepts unless configured otherwise (<c>Floodgate:Batches:MaxItems</c>).</summary>
+    public const int MaxBatchItems = 10_000_000;
 
     /// <summary>Limiter a batch uses when it names none.</summary>
     public const string LimiterName = "default";

@@ -16,6 +16,7 @@ public sealed class FloodgateClient : IFloodgateClient
     private readonly FloodgateClientOptions _options;
     private readonly TimeProvider _time;
     private readonly FailoverAcquire _acquire;
+    private readonly ClusterCallRetry _batchRetry;
 
     /// <summary>Creates the client; <paramref name="options"/> are validated here.</summary>
     public FloodgateClient(IGrainFactory grains, IOptions<FloodgateClientOptions> options, TimeProvider? time = null)
@@ -30,10 +31,11 @@ public sealed class FloodgateClient : IFloodgateClient
         }
 
         _acquire = new FailoverAcquire(_time, _options.FailoverRetryTimeout);
+        _batchRetry = new ClusterCallRetry(_time, _options.FailoverRetryTimeout);
     }
 
     /// <inheritdoc />
-    public async Task<BatchHandle> SubmitBatchAsync(BatchSpec spec, string? batchId = null, CancellationToken cancellationToken = default)
+    public Task<BatchHandle> SubmitBatchAsync(BatchSpec spec, string? batchId = null, CancellationToken cancellationToken = default)
     {
         var errors = BatchSpecValidator.Validate(spec, batchId);
         if (errors.Count > 0)
@@ -41,14 +43,65 @@ public sealed class FloodgateClient : IFloodgateClient
             throw new FloodgateValidationException(errors);
         }
 
-        var id = batchId ?? BatchIds.New(spec.IdempotencyKey);
-        var progress = await _grains.GetGrain<IBatchGrain>(id).SubmitAsync(spec).WaitAsync(cancellationToken);
-        return new BatchHandle(id, _grains, _options, _time, progress);
+        return SubmitAsync(spec, spec.Items.ToAsyncEnumerable(), spec.Items.Count, itemsValidated: true, batchId, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<BatchHandle> SubmitBatchAsync(BatchDefinition definition, IAsyncEnumerable<string> items, string? batchId = null, CancellationToken cancellationToken = default)
+    {
+        var errors = BatchSpecValidator.Validate(definition, items, batchId);
+        if (errors.Count > 0)
+        {
+            throw new FloodgateValidationException(errors);
+        }
+
+        return SubmitAsync(definition, items!, expectedItems: null, itemsValidated: false, batchId, cancellationToken);
     }
 
     /// <inheritdoc />
     public BatchHandle GetBatch(string batchId) =>
         new(Names.Require("Batch id", batchId), _grains, _options, _time, initial: null);
+
+    /// <inheritdoc />
+    public async Task<BatchListPage> ListBatchesAsync(BatchListQuery? query = null, CancellationToken cancellationToken = default)
+    {
+        query ??= new BatchListQuery();
+        var errors = query.Validate();
+        if (errors.Count > 0)
+        {
+            throw new FloodgateValidationException(errors);
+        }
+
+        var page = await _grains.GetGrain<IBatchIndexGrain>(IBatchIndexGrain.Key).ListAsync(query).WaitAsync(cancellationToken);
+
+        // The list holds each batch as of its last change of state; an unfinished one is asked for its counts now.
+        var fresh = await Task.WhenAll(page.Batches.Select(async summary =>
+        {
+            if (summary.State is BatchState.Completed or BatchState.Cancelled)
+            {
+                return summary;
+            }
+
+            try
+            {
+                return (await _grains.GetGrain<IBatchGrain>(summary.BatchId).GetProgressAsync().WaitAsync(cancellationToken)).ToSummary();
+            }
+            catch (FloodgateNotFoundException)
+            {
+                return null;
+            }
+        }));
+        return page with { Batches = fresh.OfType<BatchSummary>().ToList() };
+    }
+
+    private async Task<BatchHandle> SubmitAsync(
+        BatchDefinition definition, IAsyncEnumerable<string> items, int? expectedItems, bool itemsValidated, string? batchId, CancellationToken cancellationToken)
+    {
+        var id = batchId ?? BatchIds.New(definition.IdempotencyKey);
+        var upload = new BatchUpload(_grains.GetGrain<IBatchGrain>(id), _batchRetry);
+        var progress = await upload.SendAsync(definition, items, expectedItems, itemsValidated, cancellationToken);
+        return new BatchHandle(id, _grains, _options, _time, progress);
+    }
 
     /// <inheritdoc />
     public async Task<LimiterLease> AcquireAsync(string limiter, int weight = 1, TimeSpan? waitTimeout = null, CancellationToken cancellationToken = default)

@@ -9,7 +9,7 @@ namespace Floodgate.Api.Tests;
 
 /// <summary>
 /// The <c>floodgate</c> CLI in HTTP mode (<c>--url</c>, <c>--api-key</c>) against a real silo with keys: every command
-/// goes through the HTTP API, and refused keys end in one line and exit 5 (401) or 6 (403).
+/// goes through the HTTP API (list and retry too), and refused keys end in one line and exit 5 (401) or 6 (403).
 /// </summary>
 public sealed class CliHttpModeTests(KeyedApiSilo silo) : IClassFixture<KeyedApiSilo>, IDisposable
 {
@@ -111,6 +111,51 @@ public sealed class CliHttpModeTests(KeyedApiSilo silo) : IClassFixture<KeyedApi
         Assert.Equal(string.Empty, run.Stdout);
         var show = await RunAsync(silo.ClientKey, "limiter", "show", limiter, "--json");
         Assert.NotEqual(2, JsonDocument.Parse(show.Stdout).RootElement.GetProperty("maxConcurrency").GetInt32());
+    }
+
+    [Fact]
+    public async Task ListAndRetry_ClientKey_WorkOverHttp()
+    {
+        var input = Path.Combine(_directory, "some-fail.jsonl");
+        await File.WriteAllLinesAsync(input, ["""{"i": 0}""", """{"fail": "permanent"}""", """{"i": 2}"""]);
+        var id = "b-cli-retry-" + Guid.NewGuid().ToString("N")[..10];
+        var submit = await RunAsync(silo.ClientKey, "submit", input, "--processor", "delay", "--option", "delayMs=1", "--limiter", ApiSilo.UniqueName("cli-http"), "--batch-id", id);
+        Assert.Equal(0, submit.ExitCode);
+        Assert.Equal(0, (await RunAsync(silo.ClientKey, "watch", id)).ExitCode);
+
+        var list = await RunAsync(silo.ClientKey, "list", "--state", "completed", "--limit", "500", "--json");
+        Assert.Equal(0, list.ExitCode);
+        using (var page = JsonDocument.Parse(list.Stdout))
+        {
+            var listed = Assert.Single(page.RootElement.GetProperty("batches").EnumerateArray(), b => b.GetProperty("batchId").GetString() == id);
+            Assert.Equal((3, 1), (listed.GetProperty("total").GetInt32(), listed.GetProperty("failed").GetInt32()));
+        }
+
+        var retry = await RunAsync(silo.ClientKey, "retry", id, "--watch");
+        Assert.Equal(0, retry.ExitCode);
+        Assert.Equal([$"{id} retrying 1 failed item(s) (round 1)"], Lines(retry.Stdout));
+        using (var status = JsonDocument.Parse((await RunAsync(silo.ClientKey, "status", id, "--json")).Stdout))
+        {
+            Assert.Equal(("completed", 1), (status.RootElement.GetProperty("state").GetString(), status.RootElement.GetProperty("retryRounds").GetInt32()));
+        }
+
+        var results = await RunAsync(silo.ClientKey, "results", id);
+        Assert.Equal([0, 1, 2], Lines(results.Stdout).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("position").GetInt32()));
+    }
+
+    [Fact]
+    public async Task Retry_BatchWithoutFailures_Exits7OverHttpAndChangesNothing()
+    {
+        var input = Path.Combine(_directory, "clean.txt");
+        await File.WriteAllLinesAsync(input, ["x"]);
+        var id = Lines((await RunAsync(silo.ClientKey, "submit", input, "--limiter", ApiSilo.UniqueName("cli-http"), "--watch")).Stdout)[0];
+
+        var run = await RunAsync(silo.ClientKey, "retry", id);
+
+        Assert.Equal(7, run.ExitCode);
+        Assert.Contains("no failed items", Assert.Single(Lines(run.Stderr)));
+        using var status = JsonDocument.Parse((await RunAsync(silo.ClientKey, "status", id, "--json")).Stdout);
+        Assert.Equal(0, status.RootElement.GetProperty("retryRounds").GetInt32());
     }
 
     [Theory]

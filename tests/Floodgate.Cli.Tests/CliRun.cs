@@ -13,11 +13,15 @@ internal sealed record CliRun(int ExitCode, string Stdout, string Stderr)
     public static Task<CliRun> RunAsync(IFloodgateClient client, params string[] args) =>
         RunAsync(new FixedClientProvider(client), args);
 
-    public static async Task<CliRun> RunAsync(IFloodgateClientProvider clients, params string[] args)
+    public static Task<CliRun> RunAsync(IFloodgateClientProvider clients, params string[] args) => RunWithInputAsync(clients, string.Empty, args);
+
+    /// <summary>Runs with <paramref name="stdin"/> as standard input.</summary>
+    public static async Task<CliRun> RunWithInputAsync(IFloodgateClientProvider clients, string stdin, params string[] args)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        var exitCode = await FloodgateCli.RunAsync(args, clients, stdout, stderr, CancellationToken.None);
+        var terminal = new Floodgate.Cli.Output.Terminal(stdout, stderr) { In = new StringReader(stdin) };
+        var exitCode = await FloodgateCli.RunAsync(args, clients, terminal, TimeProvider.System, CancellationToken.None);
         return new CliRun(exitCode, stdout.ToString(), stderr.ToString());
     }
 

@@ -10,12 +10,50 @@ public sealed class ItemFileReaderTests : IDisposable
 
     public void Dispose() => _files.Dispose();
 
+    private static List<string> ReadAll(string path, ItemFileFormat format, string? csvColumn = null) =>
+        ItemFileReader.Read(path, format, csvColumn).ToList();
+
+    [Fact]
+    public void Read_StandardInput_ReadsTheGivenReaderAsLines()
+    {
+        var items = ItemFileReader.Read(ItemFileReader.StandardInput, ItemFileFormat.Auto, stdin: new StringReader("apple\n\nbanana\n")).ToList();
+
+        Assert.Equal(["\"apple\"", "\"banana\""], items);
+    }
+
+    [Fact]
+    public void Read_StandardInputAsJsonl_BadLineFailsWhenTheReaderGetsThere()
+    {
+        using var items = ItemFileReader.Read(ItemFileReader.StandardInput, ItemFileFormat.Jsonl, stdin: new StringReader("1\n2\n{bad\n")).GetEnumerator();
+
+        Assert.True(items.MoveNext());
+        Assert.True(items.MoveNext());
+        var error = Assert.Throws<FloodgateValidationException>(() => items.MoveNext());
+        Assert.StartsWith("standard input line 3: not valid JSON", error.Message);
+    }
+
+    [Fact]
+    public void Read_EmptyStandardInput_ErrorSaysNoItems()
+    {
+        var error = Assert.Throws<FloodgateValidationException>(() => ItemFileReader.Read(ItemFileReader.StandardInput, ItemFileFormat.Auto, stdin: new StringReader("\n")).ToList());
+
+        Assert.Equal("no items in standard input.", error.Message);
+    }
+
+    [Fact]
+    public void Validate_GoodFile_CountsItsItems()
+    {
+        var path = _files.Write("items.jsonl", "1\n\n2\n3\n");
+
+        Assert.Equal(3, ItemFileReader.Validate(path, ItemFileFormat.Auto));
+    }
+
     [Fact]
     public void Read_LinesFile_EachNonBlankLineBecomesAJsonString()
     {
         var path = _files.Write("words.txt", "apple\r\n\r\n  \nbanana split\n\"quoted\" é\n");
 
-        var items = ItemFileReader.Read(path, ItemFileFormat.Auto);
+        var items = ReadAll(path, ItemFileFormat.Auto);
 
         Assert.Equal(["apple", "banana split", "\"quoted\" é"], items.Select(i => JsonSerializer.Deserialize<string>(i)));
     }
@@ -25,7 +63,7 @@ public sealed class ItemFileReaderTests : IDisposable
     {
         var path = _files.Write("items.jsonl", "{\"prompt\":\"hi\"}\n\n42\r\n  \"word\"  \n[1,2]\n");
 
-        var items = ItemFileReader.Read(path, ItemFileFormat.Auto);
+        var items = ReadAll(path, ItemFileFormat.Auto);
 
         Assert.Equal(["{\"prompt\":\"hi\"}", "42", "\"word\"", "[1,2]"], items);
     }
@@ -35,7 +73,7 @@ public sealed class ItemFileReaderTests : IDisposable
     {
         var path = _files.Write("words.jsonl", "\"a\"\n\nhello\n\"b\"\n");
 
-        var error = Assert.Throws<FloodgateValidationException>(() => ItemFileReader.Read(path, ItemFileFormat.Auto));
+        var error = Assert.Throws<FloodgateValidationException>(() => ReadAll(path, ItemFileFormat.Auto));
 
         Assert.StartsWith($"{path} line 3: not valid JSON (", error.Message);
         Assert.DoesNotContain("LineNumber", error.Message);
@@ -46,7 +84,7 @@ public sealed class ItemFileReaderTests : IDisposable
     {
         var path = _files.Write("items.ndjson", "1 2\n");
 
-        var error = Assert.Throws<FloodgateValidationException>(() => ItemFileReader.Read(path, ItemFileFormat.Auto));
+        var error = Assert.Throws<FloodgateValidationException>(() => ReadAll(path, ItemFileFormat.Auto));
 
         Assert.Contains("line 1: not valid JSON", error.Message);
     }
@@ -56,7 +94,7 @@ public sealed class ItemFileReaderTests : IDisposable
     {
         var path = _files.Write("rows.csv", "word,note\r\nplain,simple\r\n\"a, b\",\"say \"\"hi\"\"\"\r\n\"two\nlines\",\r\n");
 
-        var items = ItemFileReader.Read(path, ItemFileFormat.Auto);
+        var items = ReadAll(path, ItemFileFormat.Auto);
 
         Assert.Equal(3, items.Count);
         Assert.Equal(("plain", "simple"), Fields(items[0]));
@@ -75,7 +113,7 @@ public sealed class ItemFileReaderTests : IDisposable
     {
         var path = _files.Write("rows.csv", "id,word\n1,apple\n2,\"b,c\"\n");
 
-        var items = ItemFileReader.Read(path, ItemFileFormat.Auto, csvColumn: "word");
+        var items = ReadAll(path, ItemFileFormat.Auto, csvColumn: "word");
 
         Assert.Equal(["\"apple\"", "\"b,c\""], items);
     }
@@ -85,7 +123,7 @@ public sealed class ItemFileReaderTests : IDisposable
     {
         var path = _files.Write("rows.csv", "id,word\n1,apple\n");
 
-        var error = Assert.Throws<FloodgateValidationException>(() => ItemFileReader.Read(path, ItemFileFormat.Csv, csvColumn: "prompt"));
+        var error = Assert.Throws<FloodgateValidationException>(() => ReadAll(path, ItemFileFormat.Csv, csvColumn: "prompt"));
 
         Assert.Contains("no column 'prompt'", error.Message);
         Assert.Contains("columns: id, word", error.Message);
@@ -97,7 +135,7 @@ public sealed class ItemFileReaderTests : IDisposable
         // The quoted field spans lines 2-3, so the short row starts on line 4.
         var path = _files.Write("rows.csv", "a,b\n\"x\ny\",1\n3\n");
 
-        var error = Assert.Throws<FloodgateValidationException>(() => ItemFileReader.Read(path, ItemFileFormat.Auto));
+        var error = Assert.Throws<FloodgateValidationException>(() => ReadAll(path, ItemFileFormat.Auto));
 
         Assert.Equal($"{path} line 4: 1 field, but the header has 2.", error.Message);
     }
@@ -107,7 +145,7 @@ public sealed class ItemFileReaderTests : IDisposable
     {
         var path = _files.Write("rows.csv", "a\n\"open\nstill open\n");
 
-        var error = Assert.Throws<FloodgateValidationException>(() => ItemFileReader.Read(path, ItemFileFormat.Auto));
+        var error = Assert.Throws<FloodgateValidationException>(() => ReadAll(path, ItemFileFormat.Auto));
 
         Assert.Contains("line 2: a quoted field is not closed", error.Message);
     }
@@ -117,7 +155,7 @@ public sealed class ItemFileReaderTests : IDisposable
     {
         var path = _files.Write("rows.csv", "a\n\"x\"y\n");
 
-        var error = Assert.Throws<FloodgateValidationException>(() => ItemFileReader.Read(path, ItemFileFormat.Auto));
+        var error = Assert.Throws<FloodgateValidationException>(() => ReadAll(path, ItemFileFormat.Auto));
 
         Assert.Contains("line 2: unexpected 'y' after a closing quote", error.Message);
     }
@@ -127,10 +165,10 @@ public sealed class ItemFileReaderTests : IDisposable
     {
         var path = _files.Write("rows.csv", "a,a,b\n1,2,3\n");
 
-        var error = Assert.Throws<FloodgateValidationException>(() => ItemFileReader.Read(path, ItemFileFormat.Auto));
+        var error = Assert.Throws<FloodgateValidationException>(() => ReadAll(path, ItemFileFormat.Auto));
 
         Assert.Contains("column 'a' appears twice", error.Message);
-        Assert.Equal(["\"3\""], ItemFileReader.Read(path, ItemFileFormat.Auto, csvColumn: "b"));
+        Assert.Equal(["\"3\""], ReadAll(path, ItemFileFormat.Auto, csvColumn: "b"));
     }
 
     [Theory]
@@ -142,7 +180,7 @@ public sealed class ItemFileReaderTests : IDisposable
     {
         var path = _files.Write(name, content);
 
-        var error = Assert.Throws<FloodgateValidationException>(() => ItemFileReader.Read(path, ItemFileFormat.Auto));
+        var error = Assert.Throws<FloodgateValidationException>(() => ReadAll(path, ItemFileFormat.Auto));
 
         Assert.StartsWith($"no items in {path}", error.Message);
     }
@@ -152,7 +190,7 @@ public sealed class ItemFileReaderTests : IDisposable
     {
         var path = _files.PathOf("absent.txt");
 
-        var error = Assert.Throws<FloodgateValidationException>(() => ItemFileReader.Read(path, ItemFileFormat.Auto));
+        var error = Assert.Throws<FloodgateValidationException>(() => ReadAll(path, ItemFileFormat.Auto));
 
         Assert.Equal($"{path}: file not found.", error.Message);
     }
@@ -162,7 +200,7 @@ public sealed class ItemFileReaderTests : IDisposable
     {
         var path = _files.Write("words.txt", "a\n");
 
-        var error = Assert.Throws<FloodgateValidationException>(() => ItemFileReader.Read(path, ItemFileFormat.Auto, csvColumn: "word"));
+        var error = Assert.Throws<FloodgateValidationException>(() => ReadAll(path, ItemFileFormat.Auto, csvColumn: "word"));
 
         Assert.Contains("--csv-column applies only to CSV input", error.Message);
     }
@@ -172,8 +210,8 @@ public sealed class ItemFileReaderTests : IDisposable
     {
         var path = _files.Write("items.txt", "{\"a\":1}\n");
 
-        Assert.Equal(["{\"a\":1}"], ItemFileReader.Read(path, ItemFileFormat.Jsonl));
-        Assert.Equal(["\"{\\\"a\\\":1}\""], ItemFileReader.Read(path, ItemFileFormat.Lines));
+        Assert.Equal(["{\"a\":1}"], ReadAll(path, ItemFileFormat.Jsonl));
+        Assert.Equal(["\"{\\\"a\\\":1}\""], ReadAll(path, ItemFileFormat.Lines));
     }
 
     [Theory]

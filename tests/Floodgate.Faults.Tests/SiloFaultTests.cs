@@ -139,6 +139,58 @@ public sealed class SiloFaultTests(ITestOutputHelper output)
         Assert.True(run.Violations.Count == 0, "Goals missed:\n- " + string.Join("\n- ", run.Violations));
     }
 
+    /// <summary>
+    /// Chunked batch storage under a crash: a batch streamed in as NDJSON (its items stored 50 to a chunk as they arrive,
+    /// its outcomes written chunk by chunk) loses the silo hosting it to kill -9 mid-run. It finishes on another silo with
+    /// every position exactly once, none failed, in order; a reader starting in the middle sees the same outcomes; and
+    /// once its retention has passed, nothing of it is left in Redis.
+    /// </summary>
+    [SkippableFact]
+    public async Task StreamedChunkedBatch_KillOfItsHost_FinishesExactlyOnceAndExpiresFromRedis()
+    {
+        var unavailable = RedisProcess.Unavailable();
+        Skip.If(unavailable is not null, unavailable);
+        using var timeout = new CancellationTokenSource(Overall(TimeSpan.FromMinutes(4), faults: 1));
+        var ct = timeout.Token;
+        var retention = TimeSpan.FromSeconds(15);
+        await using var run = await FaultRun.StartAsync(output, "chunked-batch", ct, new Dictionary<string, string>
+        {
+            ["Floodgate:Batches:ChunkSize"] = "50",
+            ["Floodgate:Batches:Retention"] = retention.ToString(),
+        });
+
+        const int items = 600;
+        var batchId = await run.SubmitStreamedBatchAsync(items, ct);
+        await run.StartProbeAsync(ct);
+        var target = await run.Cluster.FindBatchHostAsync(batchId, ct)
+            ?? throw new InvalidOperationException($"No running silo hosts batch {batchId}.\n{run.Cluster.Tails()}");
+        var hosts = await run.DescribeHostingAsync(target, batchId, ct);
+        await ExpectRunningAsync(run, batchId, "kill -9 of the batch's host", ct);
+        var kill = await run.Drill().KillAsync(target, hosts, StallBound, ct);
+        RequireResumed(run, kill);
+        await StartReplacementAsync(run, batchId, ct);
+
+        await run.CheckOutcomeAsync(batchId, items, TimeSpan.FromSeconds(120), ct);
+        var all = await run.Cluster.AnyApi().ReadResultsAsync(batchId, TimeSpan.FromSeconds(60), ct);
+        var tail = await run.Cluster.AnyApi().ReadResultsAsync(batchId, TimeSpan.FromSeconds(60), ct, from: 437);
+        run.Expect(all.Select(o => o.Position).SequenceEqual(Enumerable.Range(0, items)), "results come back in input order");
+        run.Expect(tail.SequenceEqual(all.Skip(437)), "a reader starting at position 437 sees exactly the outcomes a reader from 0 saw there");
+        var stored = await run.Cluster.Redis.KeysContainingAsync(batchId);
+        run.Log($"finished batch in Redis: {stored.Count} keys (record and chunks)");
+        run.Expect(stored.Count >= 1 + (2 * (items / 50)), $"the finished batch is stored in chunks: {stored.Count} keys");
+
+        // Nobody calls the batch now: its expiry reminder deletes it once the retention has passed.
+        var deadline = Timeline.Now + retention + TimeSpan.FromSeconds(90);
+        while ((stored = await run.Cluster.Redis.KeysContainingAsync(batchId)).Count > 0 && Timeline.Now < deadline)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1), ct);
+        }
+
+        run.Log($"after the retention: {stored.Count} keys of the batch left in Redis");
+        run.Expect(stored.Count == 0, $"nothing of the batch is left in Redis after its retention: {string.Join(", ", stored.Take(5))}");
+        Assert.True(run.Violations.Count == 0, "Goals missed:\n- " + string.Join("\n- ", run.Violations));
+    }
+
     private static TimeSpan Latest(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     private static async Task<SiloProcess> RequireLimiterHostAsync(FaultRun run, CancellationToken ct)

@@ -13,7 +13,7 @@ const state = {
   history: new Map(),       // limiter name -> [{inUse, limit, grantsPerSecond}]
   lastGrants: new Map(),    // limiter name -> {grants, at}
   batch: null,              // {id, progress, history: [...], outcomes: {latest, errors, count}, stream: AbortController}
-  listPage: null,           // the page token of the batch list (null: the first page; then the API's nextPage)
+  listPage: null,           // the cursor of the batch list page shown (null: the first page; then the API's next)
   listPrevious: [],         // pages before it, for "previous"
   editing: new Set(),       // limiters whose limit field has focus: not re-rendered under the user's typing
 };
@@ -264,13 +264,13 @@ async function refreshBatch() {
   }
 }
 
-// GET /api/batches?state=&page=&pageSize= -> {items: [{batchId, state, total, done, ...}], nextPage}. A silo without that
-// endpoint answers 404 (or 405: the path exists for POST only), and the list says so.
+// GET /api/batches?state=&limit=&after= -> {batches: [{batchId, state, total, succeeded, failed, cancelled, ...}], next}
+// (newest first; "next" is the cursor of the following page). A silo without that endpoint answers 404 or 405.
 async function refreshBatchList() {
   const host = $("batch-list");
   const filter = $("batch-state").value;
-  const query = new URLSearchParams({ pageSize: String(PageSize) });
-  if (state.listPage != null) query.set("page", String(state.listPage));
+  const query = new URLSearchParams({ limit: String(PageSize) });
+  if (state.listPage != null) query.set("after", String(state.listPage));
   if (filter) query.set("state", filter);
   let page;
   try {
@@ -281,7 +281,7 @@ async function refreshBatchList() {
       : `<p class="problem">${escape(e.message)}</p>`;
     return;
   }
-  const rows = (page.items || []).map((b) => {
+  const rows = (page.batches || []).map((b) => {
     const done = b.done ?? (b.succeeded + b.failed + b.cancelled);
     return `<tr data-batch="${escape(b.batchId)}"><td><a href="#batch=${encodeURIComponent(b.batchId)}">${escape(b.batchId)}</a></td>
       <td>${escape(b.state)}</td><td>${done} / ${b.total}</td><td>${b.failed ?? "–"}</td>
@@ -290,7 +290,7 @@ async function refreshBatchList() {
   const pager = `<div class="row">
       ${state.listPrevious.length ? `<button type="button" id="page-prev">← previous</button>` : ""}
       <span class="muted">page ${state.listPrevious.length + 1}</span>
-      ${page.nextPage != null ? `<button type="button" id="page-next" data-page="${escape(page.nextPage)}">next →</button>` : ""}</div>`;
+      ${page.next != null ? `<button type="button" id="page-next" data-page="${escape(page.next)}">next →</button>` : ""}</div>`;
   host.innerHTML = rows
     ? `<table><thead><tr><th>batch</th><th>state</th><th>progress</th><th>failed</th><th>items/s</th><th>ETA</th></tr></thead><tbody>${rows}</tbody></table>${pager}`
     : `<p class="muted">No batches${filter ? ` in state ${escape(filter)}` : ""}.</p>`;

@@ -144,11 +144,24 @@ public sealed record BatchProgress
     /// <summary>When the last outcome arrived, once finished.</summary>
     [Id(21)] public required DateTimeOffset? FinishedAt { get; init; }
 
+    /// <summary>
+    /// True while a streamed submission is still sending items: <see cref="Total"/> counts the items received so far,
+    /// and items already received are running.
+    /// </summary>
+    [Id(22)] public bool IsReceiving { get; init; }
+
+    /// <summary>How many times the failed items of this batch were run again (<c>retry</c>).</summary>
+    [Id(23)] public int RetryRounds { get; init; }
+
     /// <summary>Items with an outcome.</summary>
     public int Done => Succeeded + Failed + Cancelled;
 
     /// <summary>True when every item has an outcome.</summary>
     public bool IsFinished => State is BatchState.Completed or BatchState.Cancelled;
+
+    /// <summary>The batch as the list of batches shows it.</summary>
+    public BatchSummary ToSummary() =>
+        new(BatchId, State, Total, Succeeded, Failed, Cancelled, Limiter, SubmittedAt, FinishedAt, RetryRounds);
 }
 
 /// <summary>A slice of outcomes in input order.</summary>

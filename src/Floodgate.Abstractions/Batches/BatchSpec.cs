@@ -2,13 +2,13 @@ using System.Collections.Immutable;
 
 namespace Floodgate.Batches;
 
-/// <summary>What to process: items, the processor that handles each one, and the limits it runs under.</summary>
-[GenerateSerializer, Immutable, Alias("Floodgate.BatchSpec")]
-public sealed record BatchSpec
+/// <summary>
+/// Everything about a batch but its items: the processor that handles each item and the limits it runs under. A
+/// streamed submission sends this first and the items after it, in chunks.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("Floodgate.BatchDefinition")]
+public record BatchDefinition
 {
-    /// <summary>The items, each one JSON value as text (a string item is <c>"\"word\""</c>).</summary>
-    [Id(0)] public required IReadOnlyList<string> Items { get; init; }
-
     /// <summary>Name of the processor registered on the silo (<c>echo</c>, <c>delay</c>, <c>openai-chat</c>, …).</summary>
     [Id(1)] public string Processor { get; init; } = FloodgateDefaults.ProcessorName;
 
@@ -48,4 +48,26 @@ public sealed record BatchSpec
 
     /// <summary>The breaker name in force: <see cref="Breaker"/> or the limiter name.</summary>
     public string EffectiveBreaker => string.IsNullOrEmpty(Breaker) ? Limiter : Breaker;
+
+    /// <summary>This definition alone (without the items of a <see cref="BatchSpec"/>), to send ahead of streamed items.</summary>
+    public BatchDefinition ToDefinition() => new(this);
+}
+
+/// <summary>A whole batch in one value: its <see cref="BatchDefinition"/> and its items.</summary>
+[GenerateSerializer, Immutable, Alias("Floodgate.BatchSpec")]
+public sealed record BatchSpec : BatchDefinition
+{
+    /// <summary>An empty spec with default settings; set <see cref="Items"/> and any setting.</summary>
+    public BatchSpec()
+    {
+    }
+
+    /// <summary>A spec with the settings of <paramref name="definition"/>; set <see cref="Items"/>.</summary>
+    public BatchSpec(BatchDefinition definition)
+        : base(definition)
+    {
+    }
+
+    /// <summary>The items, each one JSON value as text (a string item is <c>"\"word\""</c>).</summary>
+    [Id(0)] public required IReadOnlyList<string> Items { get; init; }
 }

@@ -9,7 +9,13 @@ public static class BatchSpecValidator
     /// <summary>Most additional limiters one batch may name.</summary>
     public const int MaxAdditionalLimiters = 8;
 
-    /// <summary>Returns every problem in <paramref name="spec"/>; empty when it is valid.</summary>
+    /// <summary>The problem of a submission that brought no item.</summary>
+    public const string NoItems = "A batch needs at least one item.";
+
+    /// <summary>
+    /// Returns every problem in <paramref name="spec"/>, its items and its definition; empty when it is valid. How many
+    /// items a batch may hold is the silo's to decide (<c>Batches:MaxItems</c>).
+    /// </summary>
     public static IReadOnlyList<string> Validate(BatchSpec? spec)
     {
         if (spec is null)
@@ -20,74 +26,87 @@ public static class BatchSpecValidator
         var errors = new List<string>();
         if (spec.Items is null || spec.Items.Count == 0)
         {
-            errors.Add("A batch needs at least one item.");
-        }
-        else if (spec.Items.Count > FloodgateDefaults.MaxBatchItems)
-        {
-            errors.Add($"A batch may hold at most {FloodgateDefaults.MaxBatchItems} items (got {spec.Items.Count}).");
+            errors.Add(NoItems);
         }
         else
         {
             for (var i = 0; i < spec.Items.Count; i++)
             {
-                if (!IsJson(spec.Items[i]))
+                if (CheckItem(spec.Items[i], i) is { } problem)
                 {
-                    errors.Add($"Item {i} is not valid JSON.");
+                    errors.Add(problem);
                     break;
                 }
             }
         }
 
-        AddIfNotNull(errors, Names.Check("Processor name", spec.Processor));
-        AddIfNotNull(errors, Names.Check("Limiter name", spec.Limiter));
-        if (spec.Breaker is not null)
+        errors.AddRange(Validate((BatchDefinition)spec));
+        return errors;
+    }
+
+    /// <summary>The problem with the item at <paramref name="position"/>, or null when it is one JSON value.</summary>
+    public static string? CheckItem(string? item, long position) =>
+        IsJson(item) ? null : $"Item {position} is not valid JSON.";
+
+    /// <summary>Returns every problem in <paramref name="definition"/> (everything but the items); empty when it is valid.</summary>
+    public static IReadOnlyList<string> Validate(BatchDefinition? definition)
+    {
+        if (definition is null)
         {
-            AddIfNotNull(errors, Names.Check("Breaker name", spec.Breaker));
+            return ["A batch definition is required."];
         }
 
-        if (spec.AdditionalLimiters is null)
+        var errors = new List<string>();
+        AddIfNotNull(errors, Names.Check("Processor name", definition.Processor));
+        AddIfNotNull(errors, Names.Check("Limiter name", definition.Limiter));
+        if (definition.Breaker is not null)
+        {
+            AddIfNotNull(errors, Names.Check("Breaker name", definition.Breaker));
+        }
+
+        if (definition.AdditionalLimiters is null)
         {
             errors.Add("Additional limiters must not be null.");
         }
         else
         {
-            if (spec.AdditionalLimiters.Count > MaxAdditionalLimiters)
+            if (definition.AdditionalLimiters.Count > MaxAdditionalLimiters)
             {
-                errors.Add($"A batch may name at most {MaxAdditionalLimiters} additional limiters (got {spec.AdditionalLimiters.Count}).");
+                errors.Add($"A batch may name at most {MaxAdditionalLimiters} additional limiters (got {definition.AdditionalLimiters.Count}).");
             }
 
-            foreach (var limiter in spec.AdditionalLimiters)
+            foreach (var limiter in definition.AdditionalLimiters)
             {
                 AddIfNotNull(errors, Names.Check("Additional limiter name", limiter));
             }
         }
 
-        if (!Enum.IsDefined(spec.Priority))
+        if (!Enum.IsDefined(definition.Priority))
         {
-            errors.Add($"Priority must be Low, Normal or High (got {(int)spec.Priority}).");
+            errors.Add($"Priority must be Low, Normal or High (got {(int)definition.Priority}).");
         }
 
-        if (spec.PermitTimeout is { } permitTimeout && (permitTimeout <= TimeSpan.Zero || permitTimeout > TimeSpan.FromHours(1)))
+        if (definition.PermitTimeout is { } permitTimeout && (permitTimeout <= TimeSpan.Zero || permitTimeout > TimeSpan.FromHours(1)))
         {
             errors.Add($"Permit timeout must be positive and at most one hour (got {permitTimeout}).");
         }
 
-        if (spec.LocalLimit is <= 0 or > FloodgateDefaults.MaxLocalLimit)
+        if (definition.LocalLimit is <= 0 or > FloodgateDefaults.MaxLocalLimit)
         {
-            errors.Add($"Local limit must be between 1 and {FloodgateDefaults.MaxLocalLimit} (got {spec.LocalLimit}).");
+            errors.Add($"Local limit must be between 1 and {FloodgateDefaults.MaxLocalLimit} (got {definition.LocalLimit}).");
         }
 
-        if (spec.GlobalLimit is { } global && global is <= 0 or > FloodgateDefaults.MaxConcurrencyLimit)
+        if (definition.GlobalLimit is { } global && global is <= 0 or > FloodgateDefaults.MaxConcurrencyLimit)
         {
             errors.Add($"Global limit must be between 1 and {FloodgateDefaults.MaxConcurrencyLimit} (got {global}).");
         }
 
-        if (spec.IdempotencyKey is { } key && (key.Length == 0 || key.Length > FloodgateDefaults.MaxNameLength))
+        if (definition.IdempotencyKey is { } key && (key.Length == 0 || key.Length > FloodgateDefaults.MaxNameLength))
         {
             errors.Add($"Idempotency key must be 1 to {FloodgateDefaults.MaxNameLength} characters.");
         }
 
-        if (spec.ProcessorOptions is null)
+        if (definition.ProcessorOptions is null)
         {
             errors.Add("Processor options must not be null.");
         }
@@ -105,10 +124,37 @@ public static class BatchSpecValidator
         return batchId is not null && Names.Check("Batch id", batchId) is { } problem ? [.. errors, problem] : errors;
     }
 
+    /// <summary>
+    /// Every problem in a streamed submission before its items are read (each item is checked as it is read): the
+    /// definition, a missing item source and, when given, the batch id.
+    /// </summary>
+    public static IReadOnlyList<string> Validate(BatchDefinition? definition, IAsyncEnumerable<string>? items, string? batchId)
+    {
+        var errors = Validate(definition, batchId);
+        return items is null ? [.. errors, "The items must not be null."] : errors;
+    }
+
+    /// <summary>Every problem in a definition and, when given, the batch id it is to have (its items come later).</summary>
+    public static IReadOnlyList<string> Validate(BatchDefinition? definition, string? batchId)
+    {
+        var errors = Validate(definition);
+        return batchId is not null && Names.Check("Batch id", batchId) is { } problem ? [.. errors, problem] : errors;
+    }
+
     /// <summary>Throws <see cref="FloodgateValidationException"/> when <paramref name="spec"/> is invalid.</summary>
     public static void ThrowIfInvalid(BatchSpec? spec)
     {
         var errors = Validate(spec);
+        if (errors.Count > 0)
+        {
+            throw new FloodgateValidationException(errors);
+        }
+    }
+
+    /// <summary>Throws <see cref="FloodgateValidationException"/> when <paramref name="definition"/> is invalid.</summary>
+    public static void ThrowIfInvalid(BatchDefinition? definition)
+    {
+        var errors = Validate(definition);
         if (errors.Count > 0)
         {
             throw new FloodgateValidationException(errors);

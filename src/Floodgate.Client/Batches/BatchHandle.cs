@@ -4,7 +4,7 @@ using Floodgate.Batches;
 namespace Floodgate.Client.Batches;
 
 /// <summary>
-/// A submitted batch: follow its progress, read its results in input order, cancel it. The same over Orleans
+/// A submitted batch: follow its progress, read its results in input order, cancel it, retry its failed items. The same over Orleans
 /// (<see cref="FloodgateClient"/>) and over HTTP (<see cref="Http.FloodgateHttpClient"/>).
 /// </summary>
 public sealed class BatchHandle
@@ -81,9 +81,26 @@ public sealed class BatchHandle
 
     /// <summary>Streams every outcome in input order, each as soon as all outcomes before it are known.</summary>
     public IAsyncEnumerable<ItemOutcome> ReadResultsAsync(CancellationToken cancellationToken = default) =>
-        _channel.ReadResultsAsync(cancellationToken);
+        ReadResultsAsync(0, cancellationToken);
+
+    /// <summary>
+    /// Streams the outcomes from position <paramref name="fromPosition"/> on, in input order, each as soon as all outcomes
+    /// before it are known. Any position may be asked for; a batch reads its outcomes from storage as needed.
+    /// </summary>
+    public IAsyncEnumerable<ItemOutcome> ReadResultsAsync(int fromPosition, CancellationToken cancellationToken = default) =>
+        fromPosition < 0
+            ? throw new Validation.FloodgateValidationException($"Position must not be negative (got {fromPosition}).")
+            : _channel.ReadResultsAsync(fromPosition, cancellationToken);
 
     /// <summary>Stops dispatch and cancels items in flight; returns the progress after the request.</summary>
     public Task<BatchProgress> CancelAsync(CancellationToken cancellationToken = default) =>
         _channel.CancelAsync(cancellationToken);
+
+    /// <summary>
+    /// Runs the failed items of a finished batch again, in place (same positions; results stay in input order); returns
+    /// the progress after the request. Throws <see cref="Validation.FloodgateConflictException"/> when the batch is still
+    /// running, was cancelled or has no failed item.
+    /// </summary>
+    public Task<BatchProgress> RetryFailedAsync(CancellationToken cancellationToken = default) =>
+        _channel.RetryFailedAsync(cancellationToken);
 }

@@ -12,9 +12,9 @@ internal sealed class GrainBatchChannel(IBatchGrain grain, FloodgateClientOption
     public Task<BatchProgress> WaitForProgressAsync(long afterVersion, TimeSpan maxWait, CancellationToken cancellationToken) =>
         grain.WaitForProgressAsync(afterVersion, maxWait, cancellationToken);
 
-    public async IAsyncEnumerable<ItemOutcome> ReadResultsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<ItemOutcome> ReadResultsAsync(int fromPosition, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var position = 0;
+        var position = fromPosition;
         while (true)
         {
             var page = await grain.ReadResultsAsync(position, options.ResultPageSize, options.PollWait, cancellationToken);
@@ -34,4 +34,7 @@ internal sealed class GrainBatchChannel(IBatchGrain grain, FloodgateClientOption
 
     public Task<BatchProgress> CancelAsync(CancellationToken cancellationToken) =>
         grain.CancelAsync().WaitAsync(cancellationToken);
+
+    public Task<BatchProgress> RetryFailedAsync(CancellationToken cancellationToken) =>
+        grain.RetryFailedAsync().WaitAsync(cancellationToken);
 }

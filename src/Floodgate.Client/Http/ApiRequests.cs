@@ -53,19 +53,31 @@ public sealed record SubmitBatchRequest
     public static SubmitBatchRequest From(BatchSpec spec, string? batchId)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        return new SubmitBatchRequest
+        return From((BatchDefinition)spec, batchId) with
         {
             Items = spec.Items.Select(item => JsonSerializer.Deserialize<JsonElement>(item)).ToList(),
-            Processor = spec.Processor,
-            ProcessorOptions = spec.ProcessorOptions.ToDictionary(o => o.Key, o => JsonSerializer.SerializeToElement(o.Value)),
-            Limiter = spec.Limiter,
-            LocalLimit = spec.LocalLimit,
-            GlobalLimit = spec.GlobalLimit,
-            Breaker = spec.Breaker,
-            IdempotencyKey = spec.IdempotencyKey,
-            AdditionalLimiters = spec.AdditionalLimiters,
-            Priority = spec.Priority,
-            PermitTimeoutMs = spec.PermitTimeout is { } timeout ? (int)Math.Ceiling(timeout.TotalMilliseconds) : null,
+        };
+    }
+
+    /// <summary>
+    /// The first line of a streamed (NDJSON) submission: <paramref name="definition"/> without items (assumed valid),
+    /// whose items follow line by line.
+    /// </summary>
+    public static SubmitBatchRequest From(BatchDefinition definition, string? batchId)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        return new SubmitBatchRequest
+        {
+            Processor = definition.Processor,
+            ProcessorOptions = definition.ProcessorOptions.ToDictionary(o => o.Key, o => JsonSerializer.SerializeToElement(o.Value)),
+            Limiter = definition.Limiter,
+            LocalLimit = definition.LocalLimit,
+            GlobalLimit = definition.GlobalLimit,
+            Breaker = definition.Breaker,
+            IdempotencyKey = definition.IdempotencyKey,
+            AdditionalLimiters = definition.AdditionalLimiters,
+            Priority = definition.Priority,
+            PermitTimeoutMs = definition.PermitTimeout is { } timeout ? (int)Math.Ceiling(timeout.TotalMilliseconds) : null,
             BatchId = batchId,
         };
     }
@@ -75,6 +87,38 @@ public sealed record SubmitBatchRequest
     /// together with everything <see cref="BatchSpecValidator"/> finds, so the caller sees every problem at once.
     /// </summary>
     public BatchSpec ToSpec()
+    {
+        var (definition, wireErrors) = Convert();
+        var spec = new BatchSpec(definition) { Items = Items?.Select(item => item.GetRawText()).ToList() ?? [] };
+        if (wireErrors.Count > 0)
+        {
+            throw new FloodgateValidationException([.. wireErrors, .. BatchSpecValidator.Validate(spec)]);
+        }
+
+        return spec;
+    }
+
+    /// <summary>
+    /// Everything but the items, for a streamed (NDJSON) submission whose items follow this object line by line; there
+    /// the object must not have <c>items</c>.
+    /// </summary>
+    public BatchDefinition ToDefinition()
+    {
+        var (definition, wireErrors) = Convert();
+        if (Items is not null)
+        {
+            wireErrors.Insert(0, "In an NDJSON body the items follow the first line, one JSON value per line; the first line must not have 'items'.");
+        }
+
+        if (wireErrors.Count > 0)
+        {
+            throw new FloodgateValidationException([.. wireErrors, .. BatchSpecValidator.Validate(definition)]);
+        }
+
+        return definition;
+    }
+
+    private (BatchDefinition Definition, List<string> WireErrors) Convert()
     {
         var wireErrors = new List<string>();
         var options = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -94,10 +138,9 @@ public sealed record SubmitBatchRequest
             }
         }
 
-        var defaults = new BatchSpec { Items = [] };
-        var spec = new BatchSpec
+        var defaults = new BatchDefinition();
+        var definition = new BatchDefinition
         {
-            Items = Items?.Select(item => item.GetRawText()).ToList() ?? [],
             Processor = Processor ?? defaults.Processor,
             ProcessorOptions = options,
             Limiter = Limiter ?? defaults.Limiter,
@@ -109,13 +152,7 @@ public sealed record SubmitBatchRequest
             Priority = Priority ?? defaults.Priority,
             PermitTimeout = PermitTimeoutMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null,
         };
-
-        if (wireErrors.Count > 0)
-        {
-            throw new FloodgateValidationException([.. wireErrors, .. BatchSpecValidator.Validate(spec)]);
-        }
-
-        return spec;
+        return (definition, wireErrors);
     }
 }
 

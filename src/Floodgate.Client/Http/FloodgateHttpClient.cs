@@ -15,7 +15,8 @@ namespace Floodgate.Client.Http;
 /// <see cref="IFloodgateOperations"/> over a silo's HTTP API: for callers outside the cluster network, who reach only the
 /// silos' HTTP port and authenticate with an API key. Input is checked here exactly as the Orleans SDK checks it, so
 /// bad input never leaves the process; the silo's answers map to the SDK's exceptions (400 →
-/// <see cref="FloodgateValidationException"/>, 404 → <see cref="FloodgateNotFoundException"/>, 401/403 →
+/// <see cref="FloodgateValidationException"/>, 404 → <see cref="FloodgateNotFoundException"/>, 409 →
+/// <see cref="FloodgateConflictException"/>, 401/403 →
 /// <see cref="FloodgateAccessDeniedException"/>, others → <see cref="FloodgateHttpException"/>). Trace context flows in the
 /// standard <c>traceparent</c> header (HttpClient adds it).
 /// </summary>
@@ -61,7 +62,63 @@ public sealed class FloodgateHttpClient : IFloodgateOperations
     }
 
     /// <inheritdoc />
+    public async Task<BatchHandle> SubmitBatchAsync(BatchDefinition definition, IAsyncEnumerable<string> items, string? batchId = null, CancellationToken cancellationToken = default)
+    {
+        var errors = BatchSpecValidator.Validate(definition, items, batchId);
+        if (errors.Count > 0)
+        {
+            throw new FloodgateValidationException(errors);
+        }
+
+        // NDJSON, streamed as the items are read: the silo takes them into the batch in chunks while they arrive.
+        using var content = new NdjsonSubmissionContent(SubmitBatchRequest.From(definition.ToDefinition(), batchId), items, cancellationToken);
+        HttpResponseMessage response;
+        try
+        {
+            response = await SendRawAsync(HttpMethod.Post, "api/batches", content, HttpCompletionOption.ResponseContentRead, cancellationToken);
+        }
+        catch (Exception) when (content.Failure is { } failure)
+        {
+            // The body stopped on the caller's side (a bad item, the source failed): that is the error, not the broken request.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+            throw;
+        }
+
+        using (response)
+        {
+            await EnsureSuccessAsync(response, notFound: null, cancellationToken);
+            var progress = await response.Content.ReadFromJsonAsync<BatchProgress>(FloodgateJson.Options, cancellationToken)
+                ?? throw new FloodgateHttpException(response.StatusCode, "The silo answered POST /api/batches with an empty body.");
+            return Handle(progress.BatchId, progress);
+        }
+    }
+
+    /// <inheritdoc />
     public BatchHandle GetBatch(string batchId) => Handle(Names.Require("Batch id", batchId), initial: null);
+
+    /// <inheritdoc />
+    public Task<BatchListPage> ListBatchesAsync(BatchListQuery? query = null, CancellationToken cancellationToken = default)
+    {
+        query ??= new BatchListQuery();
+        var errors = query.Validate();
+        if (errors.Count > 0)
+        {
+            throw new FloodgateValidationException(errors);
+        }
+
+        var parameters = new List<string> { string.Create(CultureInfo.InvariantCulture, $"limit={query.Limit}") };
+        if (query.State is { } state)
+        {
+            parameters.Add($"state={JsonNamingPolicy.CamelCase.ConvertName(state.ToString())}");
+        }
+
+        if (query.After is { } after)
+        {
+            parameters.Add($"after={Uri.EscapeDataString(after)}");
+        }
+
+        return SendAsync<BatchListPage>(HttpMethod.Get, "api/batches?" + string.Join('&', parameters), body: null, notFound: null, cancellationToken);
+    }
 
     /// <inheritdoc />
     public Task<LimiterStatus> GetLimiterStatusAsync(string limiter, CancellationToken cancellationToken = default) =>
@@ -92,10 +149,12 @@ public sealed class FloodgateHttpClient : IFloodgateOperations
     internal async Task<HttpResponseMessage> SendRawAsync(HttpMethod method, string path, object? body, HttpCompletionOption completion, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, new Uri(_baseAddress, path));
-        if (body is not null)
+        request.Content = body switch
         {
-            request.Content = JsonContent.Create(body, body.GetType(), options: FloodgateJson.Options);
-        }
+            null => null,
+            HttpContent content => content,
+            _ => JsonContent.Create(body, body.GetType(), options: FloodgateJson.Options),
+        };
 
         if (_options.ApiKey is { } key)
         {
@@ -120,6 +179,7 @@ public sealed class FloodgateHttpClient : IFloodgateOperations
             HttpStatusCode.BadRequest or HttpStatusCode.UnprocessableEntity or HttpStatusCode.UnsupportedMediaType =>
                 new FloodgateValidationException(errors.Count > 0 ? errors : [message]),
             HttpStatusCode.NotFound when notFound is not null => notFound(),
+            HttpStatusCode.Conflict => new FloodgateConflictException(message),
             HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => new FloodgateAccessDeniedException(response.StatusCode, message),
             _ => new FloodgateHttpException(response.StatusCode, message, response.Headers.RetryAfter?.Delta),
         };

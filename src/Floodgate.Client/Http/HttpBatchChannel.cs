@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Floodgate.Batches;
@@ -18,10 +19,11 @@ internal sealed class HttpBatchChannel(FloodgateHttpClient client, string batchI
     public Task<BatchProgress> WaitForProgressAsync(long afterVersion, TimeSpan maxWait, CancellationToken cancellationToken) =>
         client.SendAsync<BatchProgress>(HttpMethod.Get, _path + FloodgateHttpClient.WaitQuery(afterVersion, maxWait), body: null, NotFound, cancellationToken);
 
-    public async IAsyncEnumerable<ItemOutcome> ReadResultsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<ItemOutcome> ReadResultsAsync(int fromPosition, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         // Headers first: the body streams for as long as the batch runs.
-        using var response = await client.SendRawAsync(HttpMethod.Get, _path + "/results", body: null, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        var query = fromPosition == 0 ? string.Empty : string.Create(CultureInfo.InvariantCulture, $"?from={fromPosition}");
+        using var response = await client.SendRawAsync(HttpMethod.Get, _path + "/results" + query, body: null, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         await FloodgateHttpClient.EnsureSuccessAsync(response, NotFound, cancellationToken);
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
         using var reader = new StreamReader(stream, Encoding.UTF8);
@@ -36,6 +38,9 @@ internal sealed class HttpBatchChannel(FloodgateHttpClient client, string batchI
 
     public Task<BatchProgress> CancelAsync(CancellationToken cancellationToken) =>
         client.SendAsync<BatchProgress>(HttpMethod.Delete, _path, body: null, NotFound, cancellationToken);
+
+    public Task<BatchProgress> RetryFailedAsync(CancellationToken cancellationToken) =>
+        client.SendAsync<BatchProgress>(HttpMethod.Post, _path + "/retry", body: null, NotFound, cancellationToken);
 
     private Exception NotFound() => new FloodgateNotFoundException("batch", batchId);
 }

@@ -32,4 +32,30 @@ internal static class BatchConstants
 
     /// <summary>The reservation grows (doubling) while dispatch outruns the writes, up to this many positions.</summary>
     public const int MaxDispatchReservation = 4096;
+
+    public const int ChunkSize = 1000;
+
+    public const int MaxChunkSize = 100_000;
+
+    public const int CachedChunks = 8;
+
+    public const int MaxCachedChunks = 1024;
+
+    /// <summary>Upper bound of <c>Batches:MaxItems</c>: positions are 32-bit, and a batch keeps a few bits per open position.</summary>
+    public const int MaxMaxItems = 100_000_000;
+
+    public static readonly TimeSpan Retention = TimeSpan.FromDays(7);
+
+    public static readonly TimeSpan MaxRetention = TimeSpan.FromDays(3650);
+
+    public static readonly TimeSpan IdleTimeout = TimeSpan.FromMinutes(2);
+
+    public static readonly TimeSpan ReceiveTimeout = TimeSpan.FromMinutes(5);
+
+    public const int IndexCapacity = 10_000;
+
+    public const int MaxIndexCapacity = 1_000_000;
+
+    /// <summary>How long a batch keeps retrying a change of its entry in the list of batches (the index's silo may be failing over).</summary>
+    public static readonly TimeSpan IndexUpdateRetry = TimeSpan.FromSeconds(30);
 }

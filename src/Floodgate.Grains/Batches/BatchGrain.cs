@@ -1,5 +1,6 @@
 using Floodgate.Batches;
-using Floodgate.Grains.Draining;
+using Floodgate.Grains.Batches.Chunks;
+using Floodgate.Grains.Batches.Index;
 using Floodgate.Grains.Processors;
 using Floodgate.Grains.Telemetry;
 using Floodgate.Items;
@@ -12,139 +13,93 @@ using Orleans.Storage;
 namespace Floodgate.Grains.Batches;
 
 /// <summary>
-/// Runs one batch: dispatches at most the effective local limit of items to item grains, keeps each item's single
-/// outcome by position (bookkeeping in <see cref="BatchLedger"/>), writes its record (one write at a time, outcomes
-/// grouped), serves progress and the durable in-order results (long polls, so the SDK can stream), and cancels.
+/// Runs one batch: receives its items in chunks (each stored once, as it arrives), dispatches at most the effective
+/// local limit of items to item grains, keeps each item's single outcome by position (bookkeeping in
+/// <see cref="BatchLedger"/>, outcomes in <see cref="OutcomeStore"/>), serves progress and the durable in-order results
+/// from any position (long polls, so the SDK can stream), cancels, retries failed items, and deletes itself once its
+/// retention has passed. Its own record holds only counters and cursors (<see cref="BatchRecord"/>).
 /// An unfinished batch holds a reminder, so that it finishes after its silo died even if nobody calls it.
 /// Not reentrant: only the long polls interleave, and they only read. Item calls are never awaited in a turn (an item
 /// waits on its batch when it reports, and its deactivation waits for that report).
+/// This file: the grain's calls; the other parts: writes and lifecycle (<c>BatchGrain.Storage.cs</c>), dispatch
+/// (<c>BatchGrain.Dispatch.cs</c>) and log messages.
 /// </summary>
 internal sealed partial class BatchGrain(
-    [PersistentState("batch")] IPersistentState<BatchRecord> record,
+    [PersistentState("batch-state")] IPersistentState<BatchRecord> record,
+    IGrainStorage storage,
     ProcessorRegistry processors,
     IOptions<BatchOptions> options,
     TimeProvider time,
     FloodgateMetrics metrics,
     ILogger<BatchGrain> logger) : Grain, IBatchGrain, IBatchItemEvents, IRemindable
 {
-    private const string ReminderName = "unfinished";
-
     private readonly BatchOptions _options = options.Value;
     private readonly LatencyWindow _latency = new();
-    private readonly HashSet<int> _probing = [];
     private readonly CancellationTokenSource _stopping = new();
     private TaskCompletionSource _changed = NewSignal();
     private BatchLedger? _ledger;
+    private ItemStore? _items;
+    private OutcomeStore? _outcomes;
+    private BatchIndexPublisher? _index;
     private AdaptiveLimit _limit = new(1, 1);
     private IReadOnlyList<string> _limiters = [];
     private int _retries;
     private int _rateLimitHits;
     private int _breakerRejections;
     private long _version;
-    private Task _flush = Task.CompletedTask;
-    private bool _flushing;
-    private DateTimeOffset _lastWriteStart = DateTimeOffset.MinValue;
     private DateTimeOffset? _finishedAt;
+    private DateTimeOffset _lastAccess;
+    private DateTimeOffset _lastReceivedAt;
     private bool _finished;
     private bool _fenced;
-    private IGrainTimer? _inFlightTimer;
+    private bool _deleting;
+
+    /// <summary>A retry's rebuild from storage is running: no ledger until it is done; progress comes from <see cref="_beforeRetry"/>.</summary>
+    private bool _rebuilding;
+    private BatchProgress? _beforeRetry;
+
+    /// <summary>Changes when outcomes that were durable stop being so (a retry erases failed ones): a read that spans it starts over.</summary>
+    private int _generation;
     private FloodgateMetrics.RunningBatch? _running;
     private System.Diagnostics.Activity? _trace;
 
     private string BatchId => this.GetPrimaryKeyString();
 
-    private BatchSpec Spec => record.State.Spec ?? throw new FloodgateNotFoundException("batch", BatchId);
+    private BatchDefinition Definition =>
+        !_deleting && record.State.Definition is { } definition ? definition : throw new FloodgateNotFoundException("batch", BatchId);
 
     private BatchLedger Ledger => _ledger ?? throw new FloodgateNotFoundException("batch", BatchId);
 
-    /// <summary>Finished and durably so: what readers are told.</summary>
-    private bool IsFinished => _finished;
-
-    /// <summary>Something not yet in storage that a successor must know.</summary>
-    private bool NeedsWrite => _ledger is { } ledger && !_fenced && !_finished && (ledger.HasUnwrittenChanges || ledger.IsComplete);
-
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    public async Task<BatchOpened> OpenAsync(BatchDefinition definition, string uploadId, int? expectedItems = null)
     {
-        if (record.State.Spec is null)
+        Touch();
+        if (_deleting)
         {
-            return;
+            throw new FloodgateConflictException($"Batch '{BatchId}' is being deleted; submit it again in a moment.");
         }
 
-        Restore();
-        if (record.State.FinishedAt is { } finishedAt)
+        if (record.State.Definition is not null)
         {
-            _finished = true;
-            _finishedAt = finishedAt;
-            return;
+            // The same submission asking again (its first answer was lost) goes on; any other finds the batch as it is.
+            var same = string.Equals(uploadId, record.State.UploadId, StringComparison.Ordinal);
+            return new BatchOpened(Progress(), same ? uploadId : null, record.State.ChunkSize);
         }
 
-        // A previous activation was lost. What it may have left running is unconfirmed: ask each item before
-        // dispatching more (running ones count against the local limit and report; idle ones run again).
-        var ledger = Ledger;
-        LogResuming(BatchId, ledger.Total - ledger.Done, ledger.Unconfirmed);
-        _running = metrics.BatchResumed();
-        _trace = FloodgateTracing.StartBatch(BatchId, ledger.Total, Spec.Processor, Spec.Limiter, resumed: true);
-        await KeepReminderAsync();
-        StartInFlightChecks();
-        if (ledger.CancelRequested)
+        var errors = new List<string>(BatchSpecValidator.Validate(definition));
+        if (Names.Check("Upload id", uploadId) is { } badUpload)
         {
-            foreach (var position in ledger.Cancel())
-            {
-                _ = CancelItemAsync(position);
-            }
-        }
-        else
-        {
-            foreach (var (position, dispatchId) in ledger.Dispatched())
-            {
-                _ = ProbeAsync(position, dispatchId);
-            }
+            errors.Add(badUpload);
         }
 
-        Pump();
-    }
-
-    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
-    {
-        _stopping.Cancel();
-        _running?.Dispose();
-        FloodgateTracing.EndBatch(_trace, _ledger?.Succeeded ?? 0, _ledger?.Failed ?? 0, _ledger?.Cancelled ?? 0, finished: false);
-        if (_ledger is null)
-        {
-            return;
-        }
-
-        try
-        {
-            await _flush.WaitAsync(cancellationToken);
-        }
-        catch (OperationCanceledException)
-        {
-            // Whatever is not written is run again by a successor (at-least-once calls, exactly-once outcomes).
-            return;
-        }
-        catch (Exception ex)
-        {
-            LogCheckpointFailed(ex, BatchId);
-        }
-
-        if (NeedsWrite)
-        {
-            await WriteAsync();
-        }
-    }
-
-    public async Task<BatchProgress> SubmitAsync(BatchSpec spec)
-    {
-        if (record.State.Spec is not null)
-        {
-            return Progress();
-        }
-
-        var errors = new List<string>(BatchSpecValidator.Validate(spec));
         if (errors.Count == 0)
         {
-            errors.AddRange(processors.Validate(spec));
+            // Definition-level only: each chunk's items are checked against the processor as they arrive.
+            errors.AddRange(processors.Validate(definition));
+        }
+
+        if (expectedItems is { } expected && (expected < 1 || expected > _options.MaxItems))
+        {
+            errors.Add(expected < 1 ? BatchSpecValidator.NoItems : TooMany(expected));
         }
 
         if (errors.Count > 0)
@@ -154,9 +109,9 @@ internal sealed partial class BatchGrain(
         }
 
         var warnings = new List<string>();
-        if (spec.GlobalLimit is { } globalLimit)
+        if (definition.GlobalLimit is { } globalLimit)
         {
-            var configuration = await GrainFactory.GetGrain<IGlobalLimiterGrain>(spec.Limiter).ConfigureAsync(globalLimit);
+            var configuration = await GrainFactory.GetGrain<IGlobalLimiterGrain>(definition.Limiter).ConfigureAsync(globalLimit);
             if (configuration.Warning is { } warning)
             {
                 warnings.Add(warning);
@@ -164,22 +119,25 @@ internal sealed partial class BatchGrain(
         }
 
         // The reminder first: once the record exists, something must wake the batch after a loss.
-        await KeepReminderAsync();
+        await KeepReminderAsync(UnfinishedReminder, _options.ReminderPeriod);
+        var now = time.GetUtcNow();
         record.State = new BatchRecord
         {
-            Spec = spec,
-            SubmittedAt = time.GetUtcNow(),
-            Outcomes = new List<ItemOutcome?>(new ItemOutcome?[spec.Items.Count]),
+            Definition = definition.ToDefinition(),
+            SubmittedAt = now,
             Warnings = warnings,
+            ChunkSize = _options.ChunkSize,
+            UploadId = uploadId,
+            LastReceivedAt = now,
         };
-        Restore();
+        Attach(BatchLedger.Create(_options.ChunkSize, BaseReservation(definition), time));
+        _lastReceivedAt = now;
 
-        // Before the first write: it dispatches the first items, which become the span's children.
-        _trace = FloodgateTracing.StartBatch(BatchId, spec.Items.Count, spec.Processor, spec.Limiter, resumed: false);
+        // Before the first write: the items dispatched later become the span's children.
+        _trace = FloodgateTracing.StartBatch(BatchId, expectedItems ?? 0, definition.Processor, definition.Limiter, resumed: false);
         try
         {
-            // The first write also reserves the first positions to dispatch.
-            await WriteAsync(throwOnFailure: true);
+            await WriteRecordAsync(throwOnFailure: true);
         }
         catch
         {
@@ -191,24 +149,105 @@ internal sealed partial class BatchGrain(
             throw;
         }
 
-        LogSubmitted(BatchId, spec.Items.Count, spec.Processor, spec.Limiter, spec.LocalLimit);
         _running = metrics.BatchStarted();
         StartInFlightChecks();
+        PublishToIndex();
+        return new BatchOpened(Progress(), record.State.UploadId, record.State.ChunkSize);
+    }
+
+    public async Task<BatchProgress> AppendItemsAsync(string uploadId, int chunk, IReadOnlyList<string> items, bool last)
+    {
+        Touch();
+        _ = Definition;
+        if (_rebuilding)
+        {
+            throw new FloodgateConflictException($"Batch '{BatchId}' has all its items.");
+        }
+
+        var ledger = Ledger;
+        if (!string.Equals(uploadId, record.State.UploadId, StringComparison.Ordinal))
+        {
+            throw new FloodgateValidationException($"Batch '{BatchId}' is not receiving items under this upload id.");
+        }
+
+        if (chunk >= 0 && chunk < ledger.ReceivedChunks)
+        {
+            // Stored already: a repeated chunk whose first answer was lost.
+            return Progress();
+        }
+
+        if (ledger.CancelRequested || ledger.Sealed)
+        {
+            throw new FloodgateConflictException(ledger.CancelRequested
+                ? $"Batch '{BatchId}' was cancelled; it takes no more items."
+                : $"Batch '{BatchId}' has all its items.");
+        }
+
+        if (CheckChunk(ledger, chunk, items, last) is { } problem)
+        {
+            throw new FloodgateValidationException(problem);
+        }
+
+        if (CheckItems(ledger, items, last) is { } bad)
+        {
+            // Earlier chunks may be stored and running: nothing of the batch may stay.
+            await DiscardAsync($"invalid input: {bad}");
+            throw new FloodgateValidationException($"{bad} The batch was discarded.");
+        }
+
+        if (processors.ValidateItems(Definition, items, ledger.Total) is { Count: > 0 } unfit)
+        {
+            await DiscardAsync("invalid input: items the processor cannot take");
+            throw new FloodgateValidationException([.. unfit, "The batch was discarded."]);
+        }
+
+        await _items!.WriteAsync(chunk, items, last);
+        ledger.Receive(items.Count, last);
+        _lastReceivedAt = time.GetUtcNow();
+        if (last)
+        {
+            LogSubmitted(BatchId, ledger.Total, Definition.Processor, Definition.Limiter, Definition.LocalLimit);
+            FloodgateTracing.SetBatchItems(_trace, ledger.Total);
+            PublishToIndex();
+        }
+
         Pump();
         return Progress();
     }
 
+    public async Task AbortUploadAsync(string uploadId)
+    {
+        if (record.State.Definition is null || _deleting)
+        {
+            return;
+        }
+
+        if (!string.Equals(uploadId, record.State.UploadId, StringComparison.Ordinal))
+        {
+            throw new FloodgateValidationException($"Batch '{BatchId}' is not receiving items under this upload id.");
+        }
+
+        if (_rebuilding || Ledger.Sealed)
+        {
+            throw new FloodgateConflictException($"Batch '{BatchId}' has all its items; cancel it instead.");
+        }
+
+        await DiscardAsync("its submission was aborted");
+    }
+
     public Task<BatchProgress> GetProgressAsync()
     {
-        _ = Spec;
+        Touch();
+        _ = Definition;
         return Task.FromResult(Progress());
     }
 
     public async Task<BatchProgress> WaitForProgressAsync(long afterVersion, TimeSpan maxWait, CancellationToken cancellationToken = default)
     {
-        _ = Spec;
+        Touch();
+        _ = Definition;
         var deadline = time.GetUtcNow() + ClampWait(maxWait);
-        while (_version <= afterVersion && !IsFinished && await WaitForChangeAsync(deadline, cancellationToken))
+        while (_version <= afterVersion && !_finished && await WaitForChangeAsync(deadline, cancellationToken))
         {
         }
 
@@ -217,10 +256,11 @@ internal sealed partial class BatchGrain(
 
     public async Task<ResultPage> ReadResultsAsync(int fromPosition, int maxCount, TimeSpan maxWait, CancellationToken cancellationToken = default)
     {
-        var total = Spec.Items.Count;
-        if (fromPosition < 0 || fromPosition > total)
+        Touch();
+        _ = Definition;
+        if (fromPosition < 0 || (_ledger is { Sealed: true } sealedLedger && fromPosition > sealedLedger.Total))
         {
-            throw new FloodgateValidationException($"Position must be between 0 and {total} (got {fromPosition}).");
+            throw new FloodgateValidationException($"Position must be between 0 and {_ledger?.Total ?? 0} (got {fromPosition}).");
         }
 
         if (maxCount < 1)
@@ -230,39 +270,130 @@ internal sealed partial class BatchGrain(
 
         // Only durable outcomes are served: what a reader saw never changes, whatever happens to this activation.
         var deadline = time.GetUtcNow() + ClampWait(maxWait);
-        while (Ledger.DurablePrefix <= fromPosition && fromPosition < total && await WaitForChangeAsync(deadline, cancellationToken))
+        while (true)
         {
-        }
+            while (!CanAnswer(fromPosition) && await WaitForChangeAsync(deadline, cancellationToken))
+            {
+            }
 
-        var page = Ledger.ReadDurable(fromPosition, Math.Min(maxCount, _options.MaxResultPage));
-        var next = fromPosition + page.Count;
-        return new ResultPage(page, next, next >= total);
+            if (_ledger is not { } ledger || _outcomes is not { } outcomes)
+            {
+                // Still preparing a retry when the wait ran out.
+                return new ResultPage([], fromPosition, IsComplete: false);
+            }
+
+            var generation = _generation;
+            var count = Math.Min(Math.Min(maxCount, _options.MaxResultPage), Math.Max(0, ledger.DurablePrefix - fromPosition));
+            var page = count == 0 ? [] : await outcomes.ReadAsync(fromPosition, count, ledger.DurablePrefix, ledger.CancelledFrom);
+            if (generation != _generation)
+            {
+                continue;
+            }
+
+            var next = fromPosition + page.Count;
+            return new ResultPage(page, next, ledger.Sealed && next >= ledger.Total);
+        }
     }
 
     public Task<BatchProgress> CancelAsync()
     {
-        _ = Spec;
+        Touch();
+        _ = Definition;
+        if (_rebuilding)
+        {
+            throw new FloodgateConflictException($"Batch '{BatchId}' is preparing a retry; cancel it in a moment.");
+        }
+
         var ledger = Ledger;
-        if (IsFinished || ledger.CancelRequested)
+        if (_finished || ledger.CancelRequested)
         {
             return Task.FromResult(Progress());
         }
 
-        var inFlight = ledger.Cancel();
-        LogCancelling(BatchId, inFlight.Count);
-        foreach (var position in inFlight)
+        var cancel = ledger.Cancel();
+        LogCancelling(BatchId, cancel.InFlight.Count);
+        foreach (var position in cancel.Undispatched)
+        {
+            RecordOutcome(ItemOutcome.Cancelled(position, 0));
+        }
+
+        foreach (var position in cancel.InFlight)
         {
             _ = CancelItemAsync(position);
         }
 
         Changed();
         RequestWrite();
+        PublishToIndex();
         return Task.FromResult(Progress());
+    }
+
+    public async Task<BatchProgress> RetryFailedAsync()
+    {
+        Touch();
+        _ = Definition;
+        if (_rebuilding || !_finished)
+        {
+            throw new FloodgateConflictException($"Batch '{BatchId}' is still running; retry runs the failed items of a finished batch.");
+        }
+
+        var ledger = Ledger;
+        if (ledger.CancelRequested)
+        {
+            throw new FloodgateConflictException($"Batch '{BatchId}' was cancelled; only the failed items of a completed batch can be retried.");
+        }
+
+        if (ledger.Failed == 0)
+        {
+            throw new FloodgateConflictException($"Batch '{BatchId}' has no failed items.");
+        }
+
+        // Durable first: a successor that finds RetryPending finishes erasing the failed outcomes and runs them.
+        var finished = record.State;
+        var retrying = finished.Copy();
+        retrying.RetryPending = true;
+        retrying.FinishedAt = null;
+        retrying.RetryRounds++;
+        record.State = retrying;
+        try
+        {
+            await record.WriteStateAsync();
+        }
+        catch
+        {
+            record.State = finished;
+            throw;
+        }
+
+        var progress = Progress();
+        _beforeRetry = progress with
+        {
+            State = BatchState.Running,
+            Pending = progress.Failed,
+            Failed = 0,
+            FinishedAt = null,
+            RetryRounds = retrying.RetryRounds,
+        };
+        LogRetrying(BatchId, ledger.Failed, retrying.RetryRounds);
+        BeginRebuild();
+        _running = metrics.BatchResumed();
+        _trace = FloodgateTracing.StartBatch(BatchId, ledger.Total, Definition.Processor, Definition.Limiter, resumed: true);
+        await KeepReminderAsync(UnfinishedReminder, _options.ReminderPeriod);
+        _ = ForgetReminderAsync(ExpiryReminder);
+        PublishToIndex();
+        return Progress();
     }
 
     public Task ReportOutcomeAsync(ItemReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
+        if (_rebuilding)
+        {
+            // From a run before the retry (the batch had finished): its outcome is in storage already.
+            LogStaleReport(BatchId, report.Outcome.Position);
+            return Task.CompletedTask;
+        }
+
         if (_ledger is null)
         {
             LogUnknownReport(BatchId, report.Outcome.Position);
@@ -271,7 +402,7 @@ internal sealed partial class BatchGrain(
         }
 
         // Exactly one outcome per item: a late or repeated report changes nothing.
-        if (_ledger.Record(report.Outcome))
+        if (RecordOutcome(report.Outcome))
         {
             _retries += report.Retries;
             _rateLimitHits += report.RateLimitHits;
@@ -286,321 +417,94 @@ internal sealed partial class BatchGrain(
 
     public Task ReportInterruptedAsync(int position)
     {
-        if (_ledger?.Requeue(position, dispatchId: null) == true)
+        if (_ledger is { } ledger && OnNotRunning(ledger, position, dispatchId: null))
         {
             LogInterrupted(BatchId, position);
-            Pump();
         }
 
         return Task.CompletedTask;
     }
 
-    public Task ReceiveReminder(string reminderName, TickStatus status)
+    /// <summary>Accepts an outcome as the position's one outcome and queues it for writing; false when it had one.</summary>
+    private bool RecordOutcome(ItemOutcome outcome)
     {
-        if (_ledger is null || _finished)
+        if (!Ledger.Record(outcome))
         {
-            return ForgetReminderAsync();
-        }
-
-        // Being activated was the point; also retry a write that is due.
-        RequestWrite();
-        return Task.CompletedTask;
-    }
-
-    /// <summary>Dispatches what the local limit and the durable reservation allow, and asks for a write when one is due.</summary>
-    private void Pump()
-    {
-        if (_ledger is not { } ledger || _fenced || _stopping.IsCancellationRequested)
-        {
-            return;
-        }
-
-        while (ledger.TryDispatch(_limit.Effective, out var position))
-        {
-            _ = StartItemAsync(Work(position));
-        }
-
-        Changed();
-        RequestWrite();
-    }
-
-    private ItemWork Work(int position)
-    {
-        var spec = Spec;
-        return new ItemWork(BatchId, position, spec.Items[position], spec.Processor, spec.ProcessorOptions, _limiters, spec.EffectiveBreaker, spec.Priority, spec.PermitTimeout);
-    }
-
-    /// <summary>
-    /// Hands one item to its grain without waiting for it: the batch's turn must not include the item's activation, or
-    /// the batch becomes a serial bottleneck. A start that does not arrive is found by <see cref="CheckInFlight"/>.
-    /// </summary>
-    private async Task StartItemAsync(ItemWork work)
-    {
-        using var traced = FloodgateTracing.Enter(_trace);
-        try
-        {
-            await Item(work.Position).StartAsync(work);
-        }
-        catch (Exception ex)
-        {
-            if (ex is SiloStoppingException)
-            {
-                LogStartRefused(BatchId, work.Position);
-            }
-            else
-            {
-                LogDispatchFailed(ex, BatchId, work.Position);
-            }
-
-            if (_ledger?.DispatchIdOf(work.Position) is not { } dispatchId)
-            {
-                return;
-            }
-
-            // The start may not have arrived: ask soon, so an idle item runs again at once (the check would take longer).
-            try
-            {
-                await Task.Delay(BatchConstants.FailedStartRecheck, time, _stopping.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-
-            await ProbeAsync(work.Position, dispatchId);
-        }
-    }
-
-    /// <summary>Asks every item in flight for longer than the check interval whether it still runs (its start or silo may be lost).</summary>
-    private Task CheckInFlight()
-    {
-        if (_ledger is { } ledger && !_finished)
-        {
-            foreach (var (position, dispatchId) in ledger.InFlightSince(time.GetUtcNow() - _options.InFlightCheckInterval))
-            {
-                _ = ProbeAsync(position, dispatchId);
-            }
-
-            RequestWrite();
-        }
-
-        return Task.CompletedTask;
-    }
-
-    /// <summary>Running: it counts and will report. Not running: it never will, so it runs again (or ends Cancelled after a cancel).</summary>
-    private async Task ProbeAsync(int position, long dispatchId)
-    {
-        if (!_probing.Add(position))
-        {
-            return;
-        }
-
-        try
-        {
-            var running = await Item(position).IsRunningAsync();
-            if (_ledger is not { } ledger || _stopping.IsCancellationRequested)
-            {
-                return;
-            }
-
-            if (running)
-            {
-                ledger.Confirm(position, dispatchId);
-                Changed();
-            }
-            else if (ledger.Requeue(position, dispatchId))
-            {
-                LogRequeued(BatchId, position);
-                Pump();
-            }
-        }
-        catch (Exception ex)
-        {
-            // Still counted in flight; the next check asks again.
-            LogProbeFailed(ex, BatchId, position);
-        }
-        finally
-        {
-            _probing.Remove(position);
-        }
-    }
-
-    private async Task CancelItemAsync(int position)
-    {
-        try
-        {
-            // Not running: no outcome will come from the item, so the batch records it.
-            if (!await Item(position).CancelAsync() && _ledger?.Requeue(position, dispatchId: null) == true)
-            {
-                Pump();
-            }
-        }
-        catch (Exception ex)
-        {
-            // The in-flight check asks the item again.
-            LogCancelFailed(ex, BatchId, position);
-        }
-    }
-
-    private IItemGrain Item(int position) => GrainFactory.GetGrain<IItemGrain>(ItemKeys.Format(BatchId, position));
-
-    private void Restore()
-    {
-        var spec = Spec;
-        _ledger = BatchLedger.Restore(record.State, Math.Max(_options.DispatchReservation, 2 * spec.LocalLimit), time);
-        _limit = new AdaptiveLimit(spec.LocalLimit, _options.IncreaseAfterSuccesses);
-        _limiters = spec.AllLimiters;
-    }
-
-    private void StartInFlightChecks() =>
-        _inFlightTimer ??= this.RegisterGrainTimer(
-            CheckInFlight,
-            new GrainTimerCreationOptions { DueTime = _options.InFlightCheckInterval, Period = _options.InFlightCheckInterval });
-
-    /// <summary>Starts the write loop unless it runs: one outstanding write; what arrives during a write goes in the next.</summary>
-    private void RequestWrite()
-    {
-        if (NeedsWrite && !_flushing && !_stopping.IsCancellationRequested)
-        {
-            _flush = FlushAsync();
-        }
-    }
-
-    private async Task FlushAsync()
-    {
-        // Set before the first await: a write that completes synchronously must not start a second loop.
-        _flushing = true;
-        try
-        {
-            while (NeedsWrite)
-            {
-                // A short gap between writes bounds the write rate; outcomes arriving meanwhile share the next write.
-                var gap = _lastWriteStart + _options.MinWriteInterval - time.GetUtcNow();
-                if (gap > TimeSpan.Zero)
-                {
-                    await Task.Delay(gap, time, _stopping.Token);
-                }
-
-                if (!await WriteAsync())
-                {
-                    await Task.Delay(_options.CheckpointInterval, time, _stopping.Token);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
-        {
-            // Deactivating: OnDeactivateAsync makes the last write.
-        }
-        finally
-        {
-            _flushing = false;
-        }
-    }
-
-    /// <summary>Writes the record from a ledger snapshot; true when it is durable.</summary>
-    private async Task<bool> WriteAsync(bool throwOnFailure = false)
-    {
-        var ledger = Ledger;
-        var snapshot = ledger.Snapshot();
-        var finishedAt = ledger.IsComplete ? _finishedAt ??= time.GetUtcNow() : (DateTimeOffset?)null;
-        var current = record.State;
-        record.State = new BatchRecord
-        {
-            Spec = current.Spec,
-            SubmittedAt = current.SubmittedAt,
-            Warnings = current.Warnings,
-            FinishedAt = finishedAt,
-            CancelRequested = snapshot.CancelRequested,
-            Outcomes = snapshot.Outcomes,
-            InFlight = snapshot.InFlight,
-            DispatchReservation = snapshot.Reservation,
-        };
-        _lastWriteStart = time.GetUtcNow();
-        try
-        {
-            await record.WriteStateAsync();
-        }
-        catch (InconsistentStateException ex) when (!throwOnFailure)
-        {
-            // Another activation of this batch wrote the record: it owns the batch now.
-            _fenced = true;
-            LogFenced(ex, BatchId);
-            DeactivateOnIdle();
-            return false;
-        }
-        catch (Exception ex) when (!throwOnFailure && ex is not OperationCanceledException)
-        {
-            LogCheckpointFailed(ex, BatchId);
             return false;
         }
 
-        ledger.Written(snapshot);
-        if (finishedAt is not null && !_finished)
-        {
-            _finished = true;
-            _inFlightTimer?.Dispose();
-            LogFinished(BatchId, ledger.Succeeded, ledger.Failed, ledger.Cancelled);
-            _running?.Finish();
-            FloodgateTracing.EndBatch(_trace, ledger.Succeeded, ledger.Failed, ledger.Cancelled, finished: true);
-            _trace = null;
-            _ = ForgetReminderAsync();
-        }
-
-        Pump();
-        Changed();
+        _outcomes!.Add(outcome);
         return true;
     }
 
-    private async Task KeepReminderAsync()
+    /// <summary>A read from <paramref name="position"/> has something to return: a durable outcome, or the end of the batch.</summary>
+    private bool CanAnswer(int position) =>
+        _ledger is { } ledger && (ledger.DurablePrefix > position || (ledger.Sealed && position >= ledger.Total));
+
+    private string? CheckChunk(BatchLedger ledger, int chunk, IReadOnlyList<string>? items, bool last)
     {
-        try
+        if (chunk != ledger.ReceivedChunks)
         {
-            await this.RegisterOrUpdateReminder(ReminderName, _options.ReminderPeriod, _options.ReminderPeriod);
+            return $"Chunk {chunk} arrived out of order; chunk {ledger.ReceivedChunks} is next.";
         }
-        catch (Exception ex)
+
+        if (items is null || items.Count == 0)
         {
-            // Without a reminder the batch still runs; only a batch whose silo dies waits for the next caller.
-            LogReminderFailed(ex, BatchId);
+            return "A chunk needs at least one item.";
         }
+
+        return items.Count > ledger.ChunkSize || (!last && items.Count != ledger.ChunkSize)
+            ? $"Every chunk but the last holds exactly {ledger.ChunkSize} items, the last at most that many (got {items.Count})."
+            : null;
     }
 
-    private async Task ForgetReminderAsync()
+    private string? CheckItems(BatchLedger ledger, IReadOnlyList<string> items, bool last)
     {
-        try
+        if ((long)ledger.Total + items.Count > _options.MaxItems)
         {
-            if (await this.GetReminder(ReminderName) is { } reminder)
+            return TooMany(last ? ledger.Total + items.Count : null);
+        }
+
+        for (var i = 0; i < items.Count; i++)
+        {
+            if (BatchSpecValidator.CheckItem(items[i], ledger.Total + i) is { } problem)
             {
-                await this.UnregisterReminder(reminder);
+                return problem;
             }
         }
-        catch (Exception ex)
-        {
-            // The next tick tries again.
-            LogReminderFailed(ex, BatchId);
-        }
+
+        return null;
     }
+
+    /// <summary>The problem of a batch over <see cref="BatchOptions.MaxItems"/>; <paramref name="count"/> null while more are coming.</summary>
+    private string TooMany(long? count) => $"A batch may hold at most {_options.MaxItems} items (got {(count is { } n ? n.ToString(System.Globalization.CultureInfo.InvariantCulture) : "more")}).";
 
     private BatchProgress Progress()
     {
-        var spec = Spec;
+        if (_rebuilding && _beforeRetry is { } beforeRetry)
+        {
+            return beforeRetry with { Version = _version };
+        }
+
+        var definition = Definition;
         var ledger = Ledger;
         var now = time.GetUtcNow();
         var done = ledger.Done;
         var finishedAt = _finished ? _finishedAt : null;
         var elapsed = ((finishedAt ?? now) - record.State.SubmittedAt).TotalSeconds;
         var rate = elapsed > 0 ? done / elapsed : 0;
-        var remaining = spec.Items.Count - done;
+        var remaining = ledger.Total - done;
         return new BatchProgress
         {
             BatchId = BatchId,
-            State = (IsFinished, ledger.CancelRequested) switch
+            State = (_finished, ledger.CancelRequested) switch
             {
                 (true, true) => BatchState.Cancelled,
                 (true, false) => BatchState.Completed,
                 (false, true) => BatchState.Cancelling,
                 _ => BatchState.Running,
             },
-            Total = spec.Items.Count,
+            Total = ledger.Total,
 
             // Positions a lost predecessor may have left running are pending until their item answers.
             Pending = ledger.Pending + ledger.Unconfirmed,
@@ -608,22 +512,26 @@ internal sealed partial class BatchGrain(
             Succeeded = ledger.Succeeded,
             Failed = ledger.Failed,
             Cancelled = ledger.Cancelled,
-            LocalLimit = spec.LocalLimit,
+            LocalLimit = definition.LocalLimit,
             EffectiveLocalLimit = _limit.Effective,
             Retries = _retries,
             RateLimitHits = _rateLimitHits,
             BreakerRejections = _breakerRejections,
             ItemsPerSecond = rate,
-            Eta = remaining == 0 ? TimeSpan.Zero : rate > 0 ? TimeSpan.FromSeconds(remaining / rate) : null,
+            Eta = remaining == 0 && ledger.Sealed ? TimeSpan.Zero : rate > 0 && ledger.Sealed ? TimeSpan.FromSeconds(remaining / rate) : null,
             AverageLatency = _latency.Average,
             P95Latency = _latency.P95,
-            Limiter = spec.Limiter,
+            Limiter = definition.Limiter,
             Warnings = record.State.Warnings.ToList(),
             Version = _version,
             SubmittedAt = record.State.SubmittedAt,
             FinishedAt = finishedAt,
+            IsReceiving = !ledger.Sealed,
+            RetryRounds = record.State.RetryRounds,
         };
     }
+
+    private void Touch() => _lastAccess = time.GetUtcNow();
 
     private void Changed()
     {
@@ -657,46 +565,4 @@ internal sealed partial class BatchGrain(
         wait < TimeSpan.Zero ? TimeSpan.Zero : wait > _options.MaxPollWait ? _options.MaxPollWait : wait;
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId}: {Count} item(s), processor {Processor}, limiter {Limiter}, local limit {LocalLimit}")]
-    private partial void LogSubmitted(string batchId, int count, string processor, string limiter, int localLimit);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId} finished: {Succeeded} succeeded, {Failed} failed, {Cancelled} cancelled")]
-    private partial void LogFinished(string batchId, int succeeded, int failed, int cancelled);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId} resumes after losing its activation: {Left} item(s) without an outcome, {Unconfirmed} to ask whether they still run")]
-    private partial void LogResuming(string batchId, int left, int unconfirmed);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: cancel did not reach item {Position}")]
-    private partial void LogCancelFailed(Exception ex, string batchId, int position);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: write failed; retrying")]
-    private partial void LogCheckpointFailed(Exception ex, string batchId);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: another activation wrote the record; this one stops")]
-    private partial void LogFenced(Exception ex, string batchId);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId} cancelling; {InFlight} item(s) in flight")]
-    private partial void LogCancelling(string batchId, int inFlight);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: outcome for position {Position} arrived for an unknown batch")]
-    private partial void LogUnknownReport(string batchId, int position);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Batch {BatchId}: item {Position} was not started (its silo is stopping); starting it again soon")]
-    private partial void LogStartRefused(string batchId, int position);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: item {Position} could not be started; asking it soon whether it runs")]
-    private partial void LogDispatchFailed(Exception ex, string batchId, int position);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: could not ask item {Position} whether it runs; asking again at the next check")]
-    private partial void LogProbeFailed(Exception ex, string batchId, int position);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId}: item {Position} is not running and has no outcome; it runs again")]
-    private partial void LogRequeued(string batchId, int position);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Batch {BatchId}: item {Position} was interrupted; it runs again")]
-    private partial void LogInterrupted(string batchId, int position);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Batch {BatchId}: reminder could not be registered or removed")]
-    private partial void LogReminderFailed(Exception ex, string batchId);
 }

@@ -3,18 +3,26 @@ using Floodgate.Batches;
 namespace Floodgate.Grains.Batches;
 
 /// <summary>
-/// The bookkeeping of one batch, free of Orleans: each item's status and the counters, the completed prefix and the
-/// part of it that is durable (all readers may see), the dispatch cursor and the durable dispatch reservation (a
+/// The bookkeeping of one batch, free of Orleans and of storage: how many items arrived, each open position's status,
+/// the counters, the durable prefix (all readers may see), the dispatch cursor and the durable dispatch reservation (a
 /// successor knows every position that may have been dispatched), and the positions in flight.
 /// <para>
-/// Writes are snapshots: <see cref="Snapshot"/> captures what to write, <see cref="Written"/> makes it durable here.
-/// Nothing is dispatched beyond a durable reservation, and nothing is readable beyond the durable prefix.
+/// Memory stays bounded by the open window, not by the batch: statuses are kept per chunk only from the chunk of the
+/// durable prefix on, and positions the batch has not reached are described by the cursor alone. Outcomes themselves
+/// live in <see cref="Chunks.OutcomeStore"/>; this class learns which are durable through <see cref="MarkDurable"/>.
+/// </para>
+/// <para>
+/// The batch's record is a <see cref="Checkpoint"/> of this ledger; <see cref="Written"/> makes it durable here. Nothing
+/// is dispatched beyond a durable reservation, and nothing is readable beyond the durable prefix.
 /// </para>
 /// </summary>
 internal sealed class BatchLedger
 {
-    private readonly ItemStatus[] _status;
-    private readonly ItemOutcome?[] _outcomes;
+    private const byte DurableFlag = 0x80;
+    private const byte StatusMask = 0x7F;
+
+    private readonly int _chunkSize;
+    private readonly Dictionary<int, byte[]> _statuses = [];
     private readonly Dictionary<int, Dispatch> _dispatched = [];
     private readonly HashSet<int> _unconfirmed = [];
     private readonly SortedSet<int> _requeued = [];
@@ -23,25 +31,46 @@ internal sealed class BatchLedger
     private int _reservationStep;
     private bool _reservationExhausted;
     private int _cursor;
+    private int _highestOutcome = -1;
     private long _lastDispatchId;
-    private long _changes;
-    private long _durableChanges;
+    private bool _cancelDurable;
+    private LedgerCheckpoint _written;
 
-    private BatchLedger(IReadOnlyList<ItemOutcome?> outcomes, int reservation, int baseReservation, TimeProvider time)
+    private BatchLedger(LedgerCheckpoint point, int chunkSize, int baseReservation, TimeProvider time)
     {
-        _status = new ItemStatus[outcomes.Count];
-        _outcomes = new ItemOutcome?[outcomes.Count];
+        _chunkSize = chunkSize;
         _baseReservation = _reservationStep = Math.Max(1, baseReservation);
         _time = time;
-        DurableReservation = Math.Clamp(reservation, 0, outcomes.Count);
+        Total = point.Received;
+        Sealed = point.Sealed;
+        DurablePrefix = Math.Clamp(point.DurablePrefix, 0, Total);
+        (PrefixSucceeded, PrefixFailed, PrefixCancelled) = (point.PrefixSucceeded, point.PrefixFailed, point.PrefixCancelled);
+        (Succeeded, Failed, Cancelled) = (PrefixSucceeded, PrefixFailed, PrefixCancelled);
+        DurableReservation = Math.Clamp(point.Reservation, 0, Total);
         _cursor = DurableReservation;
-        Pending = outcomes.Count;
+        if (point.CancelledFrom is { } cancelledFrom)
+        {
+            CancelledFrom = Math.Clamp(cancelledFrom, 0, Total);
+            _cancelDurable = true;
+            Cancelled += Total - CancelledFrom.Value;
+        }
+
+        _written = Checkpoint(withReservation: false);
     }
 
-    public int Total => _status.Length;
+    public int ChunkSize => _chunkSize;
 
-    /// <summary>Not dispatched (including positions to run again).</summary>
-    public int Pending { get; private set; }
+    /// <summary>Items received so far (all of them once <see cref="Sealed"/>).</summary>
+    public int Total { get; private set; }
+
+    /// <summary>Every item has arrived.</summary>
+    public bool Sealed { get; private set; }
+
+    /// <summary>Chunks of items received (every chunk but the last holds exactly <see cref="ChunkSize"/> items).</summary>
+    public int ReceivedChunks => (Total + _chunkSize - 1) / _chunkSize;
+
+    /// <summary>Received, not dispatched and without an outcome (including positions to run again).</summary>
+    public int Pending => Total - Done - InFlight - Unconfirmed;
 
     /// <summary>Dispatched and known to be (or just sent to be) running.</summary>
     public int InFlight { get; private set; }
@@ -57,75 +86,143 @@ internal sealed class BatchLedger
 
     public int Done => Succeeded + Failed + Cancelled;
 
-    public bool CancelRequested { get; private set; }
+    /// <summary>Positions from here on were never dispatched and are Cancelled without a stored outcome; null until a cancel.</summary>
+    public int? CancelledFrom { get; private set; }
 
-    /// <summary>Every position below it has an outcome.</summary>
-    public int CompletedPrefix { get; private set; }
+    public bool CancelRequested => CancelledFrom is not null;
 
     /// <summary>Every position below it has an outcome that is in storage: what readers may see.</summary>
     public int DurablePrefix { get; private set; }
 
-    /// <summary>Positions below it may be dispatched without another write.</summary>
+    public int PrefixSucceeded { get; private set; }
+
+    public int PrefixFailed { get; private set; }
+
+    public int PrefixCancelled { get; private set; }
+
+    /// <summary>Positions below it may be dispatched without another write of the record.</summary>
     public int DurableReservation { get; private set; }
 
-    public bool IsComplete => CompletedPrefix == Total;
+    /// <summary>Every item arrived and has an outcome.</summary>
+    public bool IsComplete => Sealed && Done == Total;
 
-    /// <summary>Something a successor must know is not in storage yet (an outcome, the cancel, or more reservation is due).</summary>
-    public bool HasUnwrittenChanges => _changes > _durableChanges || ReservationDue;
+    /// <summary>Every item arrived and has an outcome in storage.</summary>
+    public bool IsDurablyComplete => IsComplete && DurablePrefix == Total;
+
+    /// <summary>Chunks whose statuses are held in memory (from the durable prefix on).</summary>
+    public int OpenStatusChunks => _statuses.Count;
+
+    /// <summary>
+    /// The record is behind in a way that matters: more reservation is due, a cancel or arrived items are not in it, or
+    /// the durable prefix moved a chunk or more past it (a successor would read more chunks than needed).
+    /// </summary>
+    public bool RecordIsBehind =>
+        ReservationDue
+        || (CancelRequested && !_cancelDurable)
+        || Total != _written.Received || Sealed != _written.Sealed
+        || DurablePrefix - _written.DurablePrefix >= _chunkSize
+        || (DurablePrefix == Total && _written.DurablePrefix != Total);
 
     /// <summary>Dispatch is near (or at) the end of the durable reservation while positions remain to dispatch.</summary>
     private bool ReservationDue =>
-        !CancelRequested && DurableReservation < Total && _cursor + (_reservationStep + 1) / 2 >= DurableReservation;
+        !CancelRequested && DurableReservation < Total && _cursor + ((_reservationStep + 1) / 2) >= DurableReservation;
+
+    /// <summary>A new batch: nothing received, nothing reserved.</summary>
+    public static BatchLedger Create(int chunkSize, int baseReservation, TimeProvider time) =>
+        new(new LedgerCheckpoint(0, false, 0, 0, 0, 0, 0, null), chunkSize, baseReservation, time);
 
     /// <summary>
-    /// Rebuilds a ledger from storage. Every position without an outcome that may have been dispatched (below the
-    /// reservation, or in flight when written) is unconfirmed until <see cref="Confirm"/> or <see cref="Requeue"/>.
+    /// Starts rebuilding a ledger from the batch's record. Then: <see cref="Receive"/> each items chunk stored after
+    /// <see cref="LedgerCheckpoint.Received"/>, <see cref="RestoreChunk"/> each outcomes chunk from the durable prefix's up to
+    /// the reservation's, and <see cref="CompleteRestore"/>.
     /// </summary>
-    public static BatchLedger Restore(BatchRecord record, int baseReservation, TimeProvider time)
+    public static BatchLedger Resume(LedgerCheckpoint point, int chunkSize, int baseReservation, TimeProvider time) =>
+        new(point, chunkSize, baseReservation, time);
+
+    /// <summary>The outcome chunks a restore must read: those that may hold outcomes at or after the durable prefix.</summary>
+    public (int First, int End) ChunksToRestore(bool all) =>
+        all ? (0, ReceivedChunks) : (DurablePrefix / _chunkSize, (Math.Max(DurablePrefix, DurableReservation) + _chunkSize - 1) / _chunkSize);
+
+    /// <summary>Outcomes stored in chunk <paramref name="chunk"/> (durable by definition).</summary>
+    public void RestoreChunk(int chunk, IReadOnlyList<ItemOutcome?> outcomes)
     {
-        var ledger = new BatchLedger(record.Outcomes, record.DispatchReservation, baseReservation, time);
-        ledger.CancelRequested = record.CancelRequested;
-        var wasInFlight = record.InFlight.ToHashSet();
-        var now = time.GetUtcNow();
-        for (var position = 0; position < ledger.Total; position++)
+        var start = chunk * _chunkSize;
+        for (var i = 0; i < outcomes.Count; i++)
         {
-            if (record.Outcomes[position] is { } outcome)
+            var position = start + i;
+            if (outcomes[i] is { } outcome && position >= DurablePrefix && position < Total && !(position >= CancelledFrom) && StatusAt(position) == 0)
             {
-                ledger.Apply(outcome);
-            }
-            else if (position < ledger.DurableReservation || wasInFlight.Contains(position))
-            {
-                ledger._status[position] = ItemStatus.InFlight;
-                ledger._dispatched[position] = new Dispatch(++ledger._lastDispatchId, now);
-                ledger._unconfirmed.Add(position);
-                ledger.Pending--;
+                SetStatus(position, (byte)((byte)outcome.Status | DurableFlag));
+                Count(outcome.Status, 1);
+                _highestOutcome = Math.Max(_highestOutcome, position);
             }
         }
 
-        ledger.DurablePrefix = ledger.CompletedPrefix;
-        return ledger;
+        AdvanceDurablePrefix();
     }
 
-    public ItemStatus StatusOf(int position) => _status[position];
-
-    public ItemOutcome? OutcomeOf(int position) => _outcomes[position];
-
-    /// <summary>The outcomes from <paramref name="from"/> that readers may see, at most <paramref name="maxCount"/>.</summary>
-    public IReadOnlyList<ItemOutcome> ReadDurable(int from, int maxCount)
+    /// <summary>
+    /// Ends a restore. Every position below the reservation without an outcome may have been dispatched by the lost
+    /// activation: it is unconfirmed until <see cref="Confirm"/> or <see cref="Requeue"/>. After a retry's rebuild
+    /// (<paramref name="afterRetry"/>) nothing was dispatched: dispatch starts over at the first position without an outcome.
+    /// </summary>
+    public void CompleteRestore(bool afterRetry)
     {
-        var end = Math.Min(DurablePrefix, from + maxCount);
-        var page = new List<ItemOutcome>(Math.Max(0, end - from));
-        for (var position = from; position < end; position++)
+        AdvanceDurablePrefix();
+        if (afterRetry)
         {
-            page.Add(_outcomes[position]!);
+            DurableReservation = _cursor = DurablePrefix;
+            return;
         }
 
-        return page;
+        var now = _time.GetUtcNow();
+        var end = Math.Min(DurableReservation, CancelledFrom ?? Total);
+        for (var position = DurablePrefix; position < end; position++)
+        {
+            if (!HasOutcome(position))
+            {
+                _dispatched[position] = new Dispatch(++_lastDispatchId, now);
+                _unconfirmed.Add(position);
+            }
+        }
+
+        _cursor = DurableReservation;
+    }
+
+    /// <summary>Adds <paramref name="count"/> items that arrived (one chunk); <paramref name="last"/> seals the batch.</summary>
+    public void Receive(int count, bool last)
+    {
+        if (Sealed)
+        {
+            throw new InvalidOperationException("The batch has all its items.");
+        }
+
+        Total += count;
+        Sealed = last;
+    }
+
+    /// <summary>
+    /// The status of a position at or after the durable prefix; null below it (those statuses are only in storage now).
+    /// </summary>
+    public ItemStatus? StatusOf(int position)
+    {
+        if (position < DurablePrefix)
+        {
+            return null;
+        }
+
+        if (position >= CancelledFrom)
+        {
+            return _dispatched.ContainsKey(position) ? ItemStatus.InFlight : ItemStatus.Cancelled;
+        }
+
+        var status = StatusAt(position) & StatusMask;
+        return status != 0 ? (ItemStatus)status : _dispatched.ContainsKey(position) ? ItemStatus.InFlight : ItemStatus.Pending;
     }
 
     /// <summary>
     /// Takes the next position to dispatch when fewer than <paramref name="limit"/> may be running: positions to run
-    /// again first, then the cursor, but never at or beyond the durable reservation.
+    /// again first, then the cursor, but never at or beyond the durable reservation or the items received.
     /// </summary>
     public bool TryDispatch(int limit, out int position)
     {
@@ -142,7 +239,7 @@ internal sealed class BatchLedger
         }
         else
         {
-            while (_cursor < Total && _status[_cursor] != ItemStatus.Pending)
+            while (_cursor < Total && HasOutcome(_cursor))
             {
                 _cursor++;
             }
@@ -162,24 +259,50 @@ internal sealed class BatchLedger
             position = _cursor++;
         }
 
-        _status[position] = ItemStatus.InFlight;
         _dispatched[position] = new Dispatch(++_lastDispatchId, _time.GetUtcNow());
-        Pending--;
         InFlight++;
         return true;
     }
 
-    /// <summary>Records an item's one outcome; false when the position is unknown or already has one.</summary>
+    /// <summary>The position the dispatch cursor points at (what is dispatched next, barring positions to run again).</summary>
+    public int Cursor => _cursor;
+
+    /// <summary>Records an item's one outcome (not yet durable); false when the position is unknown or already has one.</summary>
     public bool Record(ItemOutcome outcome)
     {
-        if (outcome.Position < 0 || outcome.Position >= Total || _outcomes[outcome.Position] is not null)
+        var position = outcome.Position;
+        if (position < 0 || position >= Total || HasOutcome(position) || outcome.Status is not (ItemStatus.Succeeded or ItemStatus.Failed or ItemStatus.Cancelled))
         {
             return false;
         }
 
-        Apply(outcome);
-        _changes++;
+        if (_dispatched.ContainsKey(position))
+        {
+            LeaveInFlight(position);
+        }
+        else
+        {
+            _requeued.Remove(position);
+        }
+
+        SetStatus(position, (byte)outcome.Status);
+        Count(outcome.Status, 1);
+        _highestOutcome = Math.Max(_highestOutcome, position);
         return true;
+    }
+
+    /// <summary>The outcomes of <paramref name="positions"/> are in storage now; the durable prefix moves on over them.</summary>
+    public void MarkDurable(IEnumerable<int> positions)
+    {
+        foreach (var position in positions)
+        {
+            if (position >= DurablePrefix && position < Total && StatusAt(position) is var status and not 0)
+            {
+                SetStatus(position, (byte)(status | DurableFlag));
+            }
+        }
+
+        AdvanceDurablePrefix();
     }
 
     /// <summary>A probe of dispatch <paramref name="dispatchId"/> found the item running: it counts as in flight and will report.</summary>
@@ -201,27 +324,24 @@ internal sealed class BatchLedger
 
     /// <summary>
     /// The item is not running and never reported (a lost start, a probe of an idle grain, an interrupted run): it runs
-    /// again, or ends Cancelled after a cancel. <paramref name="dispatchId"/> (the dispatch the news is about) null
-    /// applies to whatever dispatch. False when the news is stale (the position has an outcome or was dispatched again).
+    /// again — or, after a cancel, the caller records it Cancelled. <paramref name="dispatchId"/> (the dispatch the news is
+    /// about) null applies to whatever dispatch. Stale news (the position has an outcome or was dispatched again) changes nothing.
     /// </summary>
-    public bool Requeue(int position, long? dispatchId)
+    public RequeueResult Requeue(int position, long? dispatchId)
     {
-        if (position < 0 || position >= Total || _status[position] != ItemStatus.InFlight
-            || (dispatchId is { } id && !IsCurrent(position, id)))
+        if (!_dispatched.ContainsKey(position) || (dispatchId is { } id && !IsCurrent(position, id)))
         {
-            return false;
+            return RequeueResult.Stale;
         }
 
         if (CancelRequested)
         {
-            return Record(ItemOutcome.Cancelled(position, 0));
+            return RequeueResult.CancelInstead;
         }
 
         LeaveInFlight(position);
-        _status[position] = ItemStatus.Pending;
         _requeued.Add(position);
-        Pending++;
-        return true;
+        return RequeueResult.Requeued;
     }
 
     /// <summary>Positions dispatched (or last confirmed) at or before <paramref name="before"/>, and all unconfirmed ones, with their dispatch id.</summary>
@@ -235,85 +355,159 @@ internal sealed class BatchLedger
     public IReadOnlyList<(int Position, long DispatchId)> Dispatched() =>
         _dispatched.Select(d => (d.Key, d.Value.Id)).ToList();
 
-    /// <summary>Stops dispatch and ends every position not dispatched Cancelled; returns the positions in flight.</summary>
-    public IReadOnlyList<int> Cancel()
+    /// <summary>
+    /// Stops dispatch and receiving. Positions never dispatched from <see cref="CancelledFrom"/> on are Cancelled without
+    /// a stored outcome; returns the positions in flight (to cancel) and the undispatched ones below it (for the caller
+    /// to record Cancelled).
+    /// </summary>
+    public CancelResult Cancel()
     {
-        if (!CancelRequested)
+        if (CancelRequested)
         {
-            CancelRequested = true;
-            _changes++;
+            return new CancelResult([], []);
         }
 
-        for (var position = 0; position < Total; position++)
+        // Beyond the cursor nothing was dispatched; after a retry some positions there have outcomes, so the implicit
+        // part starts after the last of them.
+        Sealed = true;
+        CancelledFrom = Math.Max(_cursor, _highestOutcome + 1);
+        Cancelled += Total - CancelledFrom.Value;
+        var undispatched = new List<int>(_requeued);
+        for (var position = _cursor; position < CancelledFrom; position++)
         {
-            if (_status[position] == ItemStatus.Pending)
+            if (!HasOutcome(position) && !_dispatched.ContainsKey(position))
             {
-                Record(ItemOutcome.Cancelled(position, 0));
+                undispatched.Add(position);
             }
         }
 
         _requeued.Clear();
-        return [.. _dispatched.Keys];
+        return new CancelResult([.. _dispatched.Keys], undispatched);
     }
 
-    /// <summary>What the next write stores (and, once it succeeded, what <see cref="Written"/> makes durable here).</summary>
-    public LedgerSnapshot Snapshot()
+    /// <summary>What the next write of the record stores (and, once it succeeded, what <see cref="Written"/> makes durable here).</summary>
+    public LedgerCheckpoint Checkpoint() => Checkpoint(withReservation: true);
+
+    /// <summary>The write of <paramref name="checkpoint"/> succeeded.</summary>
+    public void Written(LedgerCheckpoint checkpoint)
     {
-        if (_reservationExhausted)
+        DurableReservation = Math.Max(DurableReservation, checkpoint.Reservation);
+        if (checkpoint.CancelledFrom is not null)
+        {
+            _cancelDurable = true;
+            AdvanceDurablePrefix();
+        }
+
+        _written = checkpoint;
+    }
+
+    private LedgerCheckpoint Checkpoint(bool withReservation)
+    {
+        if (withReservation && _reservationExhausted)
         {
             _reservationStep = Math.Min(_reservationStep * 2, Math.Max(_baseReservation, BatchConstants.MaxDispatchReservation));
             _reservationExhausted = false;
         }
 
-        var reservation = CancelRequested
+        if (withReservation)
+        {
+            // Positions with an outcome need no reservation (after a retry most have one): reserve from the next without.
+            while (_cursor < Total && HasOutcome(_cursor))
+            {
+                _cursor++;
+            }
+        }
+
+        var reservation = !withReservation || CancelRequested
             ? DurableReservation
             : Math.Max(DurableReservation, Math.Min(Total, _cursor + _reservationStep));
-        return new LedgerSnapshot([.. _outcomes], [.. _dispatched.Keys], reservation, CompletedPrefix, CancelRequested, _changes);
+        return new LedgerCheckpoint(Total, Sealed, DurablePrefix, PrefixSucceeded, PrefixFailed, PrefixCancelled, reservation, CancelledFrom);
     }
 
-    /// <summary>The write of <paramref name="snapshot"/> succeeded.</summary>
-    public void Written(LedgerSnapshot snapshot)
-    {
-        DurablePrefix = Math.Max(DurablePrefix, snapshot.CompletedPrefix);
-        DurableReservation = Math.Max(DurableReservation, snapshot.Reservation);
-        _durableChanges = Math.Max(_durableChanges, snapshot.Changes);
-    }
+    private bool HasOutcome(int position) =>
+        position < DurablePrefix || position >= CancelledFrom || StatusAt(position) != 0;
 
     private bool IsCurrent(int position, long dispatchId) =>
         _dispatched.TryGetValue(position, out var dispatch) && dispatch.Id == dispatchId;
 
-    private void Apply(ItemOutcome outcome)
+    private byte StatusAt(int position) =>
+        _statuses.TryGetValue(position / _chunkSize, out var chunk) ? chunk[position % _chunkSize] : (byte)0;
+
+    private void SetStatus(int position, byte status)
     {
-        var position = outcome.Position;
-        switch (_status[position])
+        var index = position / _chunkSize;
+        if (!_statuses.TryGetValue(index, out var chunk))
         {
-            case ItemStatus.InFlight:
-                LeaveInFlight(position);
-                break;
-            case ItemStatus.Pending:
-                _requeued.Remove(position);
-                Pending--;
-                break;
+            chunk = new byte[_chunkSize];
+            _statuses[index] = chunk;
         }
 
-        _status[position] = outcome.Status;
-        _outcomes[position] = outcome;
-        switch (outcome.Status)
+        chunk[position % _chunkSize] = status;
+    }
+
+    private void Count(ItemStatus status, int count)
+    {
+        switch (status)
         {
             case ItemStatus.Succeeded:
-                Succeeded++;
+                Succeeded += count;
                 break;
             case ItemStatus.Failed:
-                Failed++;
+                Failed += count;
                 break;
             default:
-                Cancelled++;
+                Cancelled += count;
                 break;
         }
+    }
 
-        while (CompletedPrefix < Total && _outcomes[CompletedPrefix] is not null)
+    private void AdvanceDurablePrefix()
+    {
+        while (DurablePrefix < Total)
         {
-            CompletedPrefix++;
+            var position = DurablePrefix;
+            if (position >= CancelledFrom)
+            {
+                if (!_cancelDurable)
+                {
+                    break;
+                }
+
+                PrefixCancelled += Total - position;
+                DurablePrefix = Total;
+                break;
+            }
+
+            var status = StatusAt(position);
+            if ((status & DurableFlag) == 0)
+            {
+                break;
+            }
+
+            switch ((ItemStatus)(status & StatusMask))
+            {
+                case ItemStatus.Succeeded:
+                    PrefixSucceeded++;
+                    break;
+                case ItemStatus.Failed:
+                    PrefixFailed++;
+                    break;
+                default:
+                    PrefixCancelled++;
+                    break;
+            }
+
+            DurablePrefix++;
+            if (DurablePrefix % _chunkSize == 0)
+            {
+                // The chunk is behind the prefix for good: its statuses are no longer needed.
+                _statuses.Remove(position / _chunkSize);
+            }
+        }
+
+        if (DurablePrefix == Total && Sealed)
+        {
+            _statuses.Clear();
         }
     }
 
@@ -330,11 +524,32 @@ internal sealed class BatchLedger
 /// <summary>One dispatch of a position: news about an older dispatch of it is stale.</summary>
 internal readonly record struct Dispatch(long Id, DateTimeOffset At);
 
-/// <summary>What one write of a batch's record stores from its ledger.</summary>
-internal sealed record LedgerSnapshot(
-    List<ItemOutcome?> Outcomes,
-    List<int> InFlight,
+/// <summary>What a cancel leaves to do: items in flight to cancel, undispatched positions to record Cancelled.</summary>
+internal sealed record CancelResult(IReadOnlyList<int> InFlight, IReadOnlyList<int> Undispatched);
+
+/// <summary>What became of news that an item is not running.</summary>
+internal enum RequeueResult
+{
+    /// <summary>About an older dispatch, or the position has its outcome: nothing changed.</summary>
+    Stale,
+
+    /// <summary>It runs again.</summary>
+    Requeued,
+
+    /// <summary>The batch is cancelling: the caller records it Cancelled.</summary>
+    CancelInstead,
+}
+
+/// <summary>
+/// The counters and cursors of a batch's record: what one write stores from its ledger, and what a ledger is rebuilt
+/// from (<see cref="BatchLedger.Resume"/>).
+/// </summary>
+internal sealed record LedgerCheckpoint(
+    int Received,
+    bool Sealed,
+    int DurablePrefix,
+    int PrefixSucceeded,
+    int PrefixFailed,
+    int PrefixCancelled,
     int Reservation,
-    int CompletedPrefix,
-    bool CancelRequested,
-    long Changes);
+    int? CancelledFrom);

@@ -13,7 +13,7 @@ public sealed class BatchOptions
     public TimeSpan CheckpointInterval { get; set; } = BatchConstants.CheckpointInterval;
 
     /// <summary>
-    /// Shortest gap between the starts of two writes of one batch's record (the whole record is rewritten each time).
+    /// Shortest gap between two rounds of writes of one batch (its changed outcome chunks, then its small record).
     /// Outcomes are readable once written, so this bounds both the write rate and the added result latency.
     /// </summary>
     /// <value>200 ms.</value>
@@ -54,6 +54,40 @@ public sealed class BatchOptions
     /// <summary>Most outcomes returned by one results call.</summary>
     /// <value>1000.</value>
     public int MaxResultPage { get; set; } = BatchConstants.MaxResultPage;
+
+    /// <summary>
+    /// Items per storage chunk: a batch's items are written in chunks of this many as they arrive (once), and its
+    /// outcomes in chunks of this many (only the chunks that changed). Fixed per batch when it is created.
+    /// </summary>
+    /// <value>1000.</value>
+    public int ChunkSize { get; set; } = BatchConstants.ChunkSize;
+
+    /// <summary>Chunks of items, and of outcomes, one batch keeps in memory for dispatch and readers (more are read again when needed).</summary>
+    /// <value>8.</value>
+    public int CachedChunks { get; set; } = BatchConstants.CachedChunks;
+
+    /// <summary>Most items one batch may hold.</summary>
+    /// <value>10,000,000.</value>
+    public int MaxItems { get; set; } = FloodgateDefaults.MaxBatchItems;
+
+    /// <summary>
+    /// How long a finished batch is kept after its last outcome; then its record and every chunk are deleted from storage
+    /// (BullMQ's <c>removeOnComplete</c>), and the batch is gone from the list.
+    /// </summary>
+    /// <value>7 days.</value>
+    public TimeSpan Retention { get; set; } = BatchConstants.Retention;
+
+    /// <summary>A finished batch that nobody asked anything for this long leaves memory (it is read from storage again when asked).</summary>
+    /// <value>2 min.</value>
+    public TimeSpan IdleTimeout { get; set; } = BatchConstants.IdleTimeout;
+
+    /// <summary>A streamed submission that sends no chunk for this long is abandoned: the batch is discarded, as if never submitted.</summary>
+    /// <value>5 min.</value>
+    public TimeSpan ReceiveTimeout { get; set; } = BatchConstants.ReceiveTimeout;
+
+    /// <summary>Most batches the list of batches holds; beyond it the oldest finished ones leave the list (not storage).</summary>
+    /// <value>10,000.</value>
+    public int IndexCapacity { get; set; } = BatchConstants.IndexCapacity;
 }
 
 internal sealed class BatchOptionsValidator(IOptions<ReminderOptions> reminders) : IValidateOptions<BatchOptions>
@@ -101,6 +135,41 @@ internal sealed class BatchOptionsValidator(IOptions<ReminderOptions> reminders)
         if (o.MaxResultPage < 1)
         {
             errors.Add($"{BatchOptions.SectionName}:MaxResultPage must be at least 1.");
+        }
+
+        if (o.ChunkSize < 1 || o.ChunkSize > BatchConstants.MaxChunkSize)
+        {
+            errors.Add($"{BatchOptions.SectionName}:ChunkSize must be between 1 and {BatchConstants.MaxChunkSize}.");
+        }
+
+        if (o.CachedChunks < 1 || o.CachedChunks > BatchConstants.MaxCachedChunks)
+        {
+            errors.Add($"{BatchOptions.SectionName}:CachedChunks must be between 1 and {BatchConstants.MaxCachedChunks}.");
+        }
+
+        if (o.MaxItems < 1 || o.MaxItems > BatchConstants.MaxMaxItems)
+        {
+            errors.Add($"{BatchOptions.SectionName}:MaxItems must be between 1 and {BatchConstants.MaxMaxItems}.");
+        }
+
+        if (o.Retention <= TimeSpan.Zero || o.Retention > BatchConstants.MaxRetention)
+        {
+            errors.Add($"{BatchOptions.SectionName}:Retention must be positive and at most {BatchConstants.MaxRetention.TotalDays} days.");
+        }
+
+        if (o.IdleTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"{BatchOptions.SectionName}:IdleTimeout must be positive.");
+        }
+
+        if (o.ReceiveTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"{BatchOptions.SectionName}:ReceiveTimeout must be positive.");
+        }
+
+        if (o.IndexCapacity < 1 || o.IndexCapacity > BatchConstants.MaxIndexCapacity)
+        {
+            errors.Add($"{BatchOptions.SectionName}:IndexCapacity must be between 1 and {BatchConstants.MaxIndexCapacity}.");
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

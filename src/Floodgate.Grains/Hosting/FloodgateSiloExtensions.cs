@@ -32,8 +32,16 @@ public static class FloodgateSiloExtensions
     public static ISiloBuilder AddFloodgate(this ISiloBuilder silo, IConfiguration configuration)
     {
         silo.Services.AddFloodgateGrainServices(configuration);
+
+        // Every item of every batch is a grain of its own ({batchId}/{position}), looked up about once: Orleans' default
+        // directory cache (1,000,000 entries) would keep ~450 bytes per item for good, so a silo's memory would grow with
+        // every batch until a million items had passed. The grains worth caching (limiters, breakers, batches) are few.
+        silo.Configure<GrainDirectoryOptions>(o => o.CacheSize = Math.Min(o.CacheSize, DirectoryCacheSize));
         return silo;
     }
+
+    /// <summary>Most grain locations a silo caches (see <see cref="AddFloodgate"/>).</summary>
+    public const int DirectoryCacheSize = 10_000;
 
     /// <summary>The service registrations behind <see cref="AddFloodgate"/>.</summary>
     public static IServiceCollection AddFloodgateGrainServices(this IServiceCollection services, IConfiguration configuration)

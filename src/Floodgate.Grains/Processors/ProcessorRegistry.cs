@@ -40,35 +40,53 @@ public sealed class ProcessorRegistry
     public IReadOnlyList<string> Validate(BatchSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        if (CheckKnown(spec.Processor) is { } unknown)
+        var errors = Validate((BatchDefinition)spec);
+        return errors.Count > 0 ? errors : ValidateItems(spec, spec.Items, firstPosition: 0);
+    }
+
+    /// <summary>
+    /// The processor-side problems of a definition alone (a streamed submission's open): an unknown processor, bad
+    /// options (its own and the cache option). Its items are checked as they arrive, by <see cref="ValidateItems"/>.
+    /// </summary>
+    public IReadOnlyList<string> Validate(BatchDefinition definition)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        if (CheckKnown(definition.Processor) is { } unknown)
         {
             return [unknown];
         }
 
-        var processor = _byName[spec.Processor];
-        var errors = new List<string>(processor.ValidateOptions(spec.ProcessorOptions));
-        if (ResultCaching.CheckOption(spec.ProcessorOptions) is { } cacheProblem)
+        var errors = new List<string>(_byName[definition.Processor].ValidateOptions(definition.ProcessorOptions));
+        if (ResultCaching.CheckOption(definition.ProcessorOptions) is { } cacheProblem)
         {
             errors.Add(cacheProblem);
         }
 
-        if (errors.Count > 0)
-        {
-            return errors;
-        }
+        return errors;
+    }
 
+    /// <summary>
+    /// Items (at positions from <paramref name="firstPosition"/>) that cannot fill the processor's templates, for a
+    /// definition that passed <see cref="Validate(BatchDefinition)"/>; the items are valid JSON already.
+    /// </summary>
+    public IReadOnlyList<string> ValidateItems(BatchDefinition definition, IReadOnlyList<string> items, int firstPosition)
+    {
+        ArgumentNullException.ThrowIfNull(definition);
+        ArgumentNullException.ThrowIfNull(items);
+        var processor = _byName[definition.Processor];
+        var errors = new List<string>();
         var problems = 0;
-        for (var position = 0; position < spec.Items.Count; position++)
+        for (var i = 0; i < items.Count; i++)
         {
-            using var item = JsonDocument.Parse(spec.Items[position]);
-            if (processor.ValidateItem(spec.ProcessorOptions, item.RootElement) is not { } problem)
+            using var item = JsonDocument.Parse(items[i]);
+            if (processor.ValidateItem(definition.ProcessorOptions, item.RootElement) is not { } problem)
             {
                 continue;
             }
 
             if (++problems <= MaxItemProblems)
             {
-                errors.Add($"Item {position}: {problem}.");
+                errors.Add($"Item {firstPosition + i}: {problem}.");
             }
         }
 

@@ -45,6 +45,9 @@ public static class FloodgateTracing
         return activity;
     }
 
+    /// <summary>Tags a batch's span with its item count, once a streamed submission has sent its last chunk.</summary>
+    internal static void SetBatchItems(Activity? batch, int items) => batch?.SetTag("floodgate.batch.items", items);
+
     /// <summary>Makes <paramref name="batch"/> current until disposed, so item calls made now are its children.</summary>
     internal static Scope Enter(Activity? batch) => new(batch);
 

@@ -43,7 +43,7 @@ public sealed partial class ConsoleBrowserTests(KeyedApiSilo silo) : IClassFixtu
         await browser.SetHeadersAsync(new Dictionary<string, string> { ["Authorization"] = Basic(silo.ClientKey) }, ct);
         await browser.NavigateAsync($"{silo.Http.BaseAddress}console#batch={batchId}", ct);
 
-        var seen = await WaitForAsync(browser, limiter, s => s.InUse == "2" && Done(s.Progress) >= 1, ct);
+        var seen = await WaitForAsync(browser, limiter, s => s.InUse == "2" && Done(s.Progress) >= 1 && s.Listed?.Contains(batchId) == true, ct);
 
         Assert.Equal("2", seen.InUse);
         Assert.Equal("5", seen.Limit);
@@ -97,6 +97,7 @@ public sealed partial class ConsoleBrowserTests(KeyedApiSilo silo) : IClassFixtu
                 progress: text(document, 'batch-progress'),
                 role: text(document, 'role'),
                 adminControls: document.querySelectorAll('.set-limit, #cancel-batch').length,
+                listed: [...document.querySelectorAll('#batch-list tr[data-batch]')].map(r => r.dataset.batch),
                 page: location.href + ' ' + (document.body ? document.body.innerText.slice(0, 300) : ''),
                 problem: (p => p && !p.hidden ? p.textContent : null)(document.getElementById('problem')),
               });
@@ -131,5 +132,6 @@ public sealed partial class ConsoleBrowserTests(KeyedApiSilo silo) : IClassFixtu
     [GeneratedRegex(@"^(?<done>\d+) / (?<total>\d+)$")]
     private static partial Regex ProgressPattern();
 
-    private sealed record ConsoleView(string? InUse, string? Limit, string? Progress, string? Role, int AdminControls, string? Page, string? Problem);
+    private sealed record ConsoleView(
+        string? InUse, string? Limit, string? Progress, string? Role, int AdminControls, string[]? Listed, string? Page, string? Problem);
 }

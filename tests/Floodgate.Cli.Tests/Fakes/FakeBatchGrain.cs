@@ -22,15 +22,31 @@ internal sealed class FakeBatchGrain(string id) : IBatchGrain
 
     public int CancelCalls { get; private set; }
 
+    public int RetryCalls { get; private set; }
+
     public BatchSpec? SubmittedSpec { get; private set; }
 
     public static FakeBatchGrain Missing(string id) => new(id) { Failure = new FloodgateNotFoundException("batch", id) };
 
+    /// <summary>What the fake client hands over once it has read every item of a submission.</summary>
     public Task<BatchProgress> SubmitAsync(BatchSpec spec)
     {
         ThrowIfFailing();
         SubmittedSpec = spec;
         return Task.FromResult(Snapshots[0]);
+    }
+
+    public Task<BatchOpened> OpenAsync(BatchDefinition definition, string uploadId, int? expectedItems = null) => throw new NotSupportedException();
+
+    public Task<BatchProgress> AppendItemsAsync(string uploadId, int chunk, IReadOnlyList<string> items, bool last) => throw new NotSupportedException();
+
+    public Task AbortUploadAsync(string uploadId) => throw new NotSupportedException();
+
+    public Task<BatchProgress> RetryFailedAsync()
+    {
+        ThrowIfFailing();
+        RetryCalls++;
+        return Task.FromResult(Snapshots[^1]);
     }
 
     public Task<BatchProgress> GetProgressAsync()

@@ -42,7 +42,29 @@ internal sealed class FakeFloodgateClient : IFloodgateClient
         return new BatchHandle(id, _grains, Options, TimeProvider.System, progress);
     }
 
+    public async Task<BatchHandle> SubmitBatchAsync(BatchDefinition definition, IAsyncEnumerable<string> items, string? batchId = null, CancellationToken cancellationToken = default)
+    {
+        var all = new List<string>();
+        await foreach (var item in items.WithCancellation(cancellationToken))
+        {
+            all.Add(item);
+        }
+
+        return await SubmitBatchAsync(new BatchSpec(definition) { Items = all }, batchId, cancellationToken);
+    }
+
     public BatchHandle GetBatch(string batchId) => new(batchId, _grains, Options, TimeProvider.System, initial: null);
+
+    /// <summary>What <see cref="ListBatchesAsync"/> answers.</summary>
+    public BatchListPage ListPage { get; set; } = new([], null);
+
+    public List<BatchListQuery> ListQueries { get; } = [];
+
+    public Task<BatchListPage> ListBatchesAsync(BatchListQuery? query = null, CancellationToken cancellationToken = default)
+    {
+        ListQueries.Add(query ?? new BatchListQuery());
+        return Task.FromResult(ListPage);
+    }
 
     public Task<LimiterLease> AcquireAsync(string limiter, int weight = 1, TimeSpan? waitTimeout = null, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException();

@@ -48,7 +48,8 @@ internal sealed class FaultRun : IAsyncDisposable
 
     public GrantProbe Probe => _probe ?? throw new InvalidOperationException("The probe is not started.");
 
-    public static async Task<FaultRun> StartAsync(ITestOutputHelper output, string scenario, CancellationToken cancellationToken)
+    public static async Task<FaultRun> StartAsync(
+        ITestOutputHelper output, string scenario, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? siloSettings = null)
     {
         var logDirectory = Path.Combine(AppContext.BaseDirectory, "process-logs", $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{scenario}");
         Directory.CreateDirectory(logDirectory);
@@ -63,6 +64,7 @@ internal sealed class FaultRun : IAsyncDisposable
                     Silos = 3,
                     // Unlimited: over-admission shows in the simulator's max-concurrent figure instead of being hidden by 429s.
                     Simulator = new SimulatorSettings(MaxConcurrency: 0, LatencyMs: 100, LatencyJitterMs: 100),
+                    SiloSettings = siloSettings ?? new Dictionary<string, string>(),
                 },
                 line => Write(scenarioLog, output, line),
                 cancellationToken);
@@ -114,6 +116,22 @@ internal sealed class FaultRun : IAsyncDisposable
             },
             cancellationToken);
         Log($"batch {submitted.BatchId}: {submitted.Total} items, local limit {LocalLimit}, global limit {Limit}");
+        await WaitForBatchAsync(batchId, b => b.Done >= 20, TimeSpan.FromSeconds(60), "20 items done", cancellationToken);
+        return batchId;
+    }
+
+    /// <summary>
+    /// Submits a batch of <paramref name="items"/> prompts as an NDJSON stream (so its items go into storage chunk by chunk
+    /// as they arrive) and waits until it is under way.
+    /// </summary>
+    public async Task<string> SubmitStreamedBatchAsync(int items, CancellationToken cancellationToken)
+    {
+        var batchId = $"faults-stream-{Guid.NewGuid():N}"[..24];
+        var submitted = await Cluster.AnyApi().SubmitBatchNdjsonAsync(
+            new { batchId, processor = "openai-chat", limiter = Limiter, localLimit = LocalLimit },
+            Enumerable.Range(0, items).Select(i => JsonSerializer.Serialize($"prompt {i}")),
+            cancellationToken);
+        Log($"batch {submitted.BatchId} (NDJSON): {submitted.Total} items, local limit {LocalLimit}, global limit {Limit}");
         await WaitForBatchAsync(batchId, b => b.Done >= 20, TimeSpan.FromSeconds(60), "20 items done", cancellationToken);
         return batchId;
     }

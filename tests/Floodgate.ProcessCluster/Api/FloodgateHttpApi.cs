@@ -83,15 +83,29 @@ public sealed class FloodgateHttpApi(Uri baseUrl, string? adminKey = null)
     public Task<BatchSnapshot> SubmitBatchAsync(object body, CancellationToken cancellationToken = default) =>
         SendAsync<BatchSnapshot>(Request(HttpMethod.Post, "api/batches", body), cancellationToken);
 
+    /// <summary>
+    /// <c>POST /api/batches</c> with an NDJSON body: <paramref name="settings"/> (serialized camelCase) on the first line,
+    /// then one item per line, streamed to the silo as it is written.
+    /// </summary>
+    public async Task<BatchSnapshot> SubmitBatchNdjsonAsync(
+        object settings, IEnumerable<string> itemLines, CancellationToken cancellationToken = default, TimeSpan? timeout = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(BaseUrl, "api/batches"))
+        {
+            Content = new NdjsonContent(JsonSerializer.Serialize(settings, JsonSerializerOptions.Web), itemLines),
+        };
+        return await SendAsync<BatchSnapshot>(request, cancellationToken, timeout);
+    }
+
     /// <summary><c>GET /api/batches/{id}</c>.</summary>
     public Task<BatchSnapshot> GetBatchAsync(string batchId, CancellationToken cancellationToken = default) =>
         SendAsync<BatchSnapshot>(Request(HttpMethod.Get, $"api/batches/{batchId}"), cancellationToken);
 
-    /// <summary><c>GET /api/batches/{id}/results</c>: every NDJSON line, read to the end of the stream.</summary>
-    public async Task<IReadOnlyList<OutcomeLine>> ReadResultsAsync(string batchId, TimeSpan timeout, CancellationToken cancellationToken = default)
+    /// <summary><c>GET /api/batches/{id}/results[?from=N]</c>: every NDJSON line, read to the end of the stream.</summary>
+    public async Task<IReadOnlyList<OutcomeLine>> ReadResultsAsync(string batchId, TimeSpan timeout, CancellationToken cancellationToken = default, int from = 0)
     {
         using var cts = HarnessHttp.Within(timeout, cancellationToken);
-        using var response = await HarnessHttp.Client.GetAsync(new Uri(BaseUrl, $"api/batches/{batchId}/results"), HttpCompletionOption.ResponseHeadersRead, cts.Token);
+        using var response = await HarnessHttp.Client.GetAsync(new Uri(BaseUrl, $"api/batches/{batchId}/results?from={from}"), HttpCompletionOption.ResponseHeadersRead, cts.Token);
         if (!response.IsSuccessStatusCode)
         {
             throw new ApiCallException(response.StatusCode, $"GET results of {batchId}", Excerpt(await response.Content.ReadAsStringAsync(cts.Token)));
@@ -113,11 +127,11 @@ public sealed class FloodgateHttpApi(Uri baseUrl, string? adminKey = null)
     private HttpRequestMessage Request(HttpMethod method, string path, object? body = null) =>
         new(method, new Uri(BaseUrl, path)) { Content = body is null ? null : JsonContent.Create(body, options: JsonSerializerOptions.Web) };
 
-    private static async Task<T> SendAsync<T>(HttpRequestMessage request, CancellationToken cancellationToken)
+    private static async Task<T> SendAsync<T>(HttpRequestMessage request, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
         using (request)
         {
-            using var cts = HarnessHttp.Within(CallTimeout, cancellationToken);
+            using var cts = HarnessHttp.Within(timeout ?? CallTimeout, cancellationToken);
             using var response = await HarnessHttp.Client.SendAsync(request, cts.Token);
             var body = await response.Content.ReadAsStringAsync(cts.Token);
             if (!response.IsSuccessStatusCode)
@@ -147,6 +161,36 @@ public sealed class FloodgateHttpApi(Uri baseUrl, string? adminKey = null)
     }
 
     private static string Excerpt(string body) => body.Length <= 400 ? body : body[..400] + "…";
+}
+
+/// <summary>An NDJSON request body written line by line as the request is sent (not built in memory first).</summary>
+internal sealed class NdjsonContent : HttpContent
+{
+    private readonly string _firstLine;
+    private readonly IEnumerable<string> _lines;
+
+    public NdjsonContent(string firstLine, IEnumerable<string> lines)
+    {
+        _firstLine = firstLine;
+        _lines = lines;
+        Headers.ContentType = new MediaTypeHeaderValue("application/x-ndjson");
+    }
+
+    protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+    {
+        await using var writer = new StreamWriter(stream, new System.Text.UTF8Encoding(false), bufferSize: 64 * 1024, leaveOpen: true) { NewLine = "\n" };
+        await writer.WriteLineAsync(_firstLine);
+        foreach (var line in _lines)
+        {
+            await writer.WriteLineAsync(line);
+        }
+    }
+
+    protected override bool TryComputeLength(out long length)
+    {
+        length = -1;
+        return false;
+    }
 }
 
 /// <summary>An error answer of the HTTP API.</summary>

@@ -128,7 +128,8 @@ public sealed partial class FloodgateProcessCluster : IAsyncDisposable
             settings[key] = value;
         }
 
-        var silo = SiloProcess.Start(name, LogDirectory, settings, new Dictionary<string, string> { ["Floodgate:Api:AdminKeys:0"] = _adminKey });
+        var environment = new Dictionary<string, string>(_options.SiloEnvironment) { ["Floodgate:Api:AdminKeys:0"] = _adminKey };
+        var silo = SiloProcess.Start(name, LogDirectory, settings, environment);
         silo.Process.WatchLines(OnSiloLine);
         lock (_silos)
         {

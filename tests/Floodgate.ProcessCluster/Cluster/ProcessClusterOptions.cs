@@ -17,6 +17,9 @@ public sealed class ProcessClusterOptions
     /// <summary>Extra silo configuration (<c>Floodgate:Items:MaxRetryAttempts</c> …), on top of the harness's own.</summary>
     public IReadOnlyDictionary<string, string> SiloSettings { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>Environment variables of every silo process (runtime knobs such as <c>DOTNET_gcServer</c>).</summary>
+    public IReadOnlyDictionary<string, string> SiloEnvironment { get; init; } = new Dictionary<string, string>();
+
     /// <summary>How long one silo may take to become healthy.</summary>
     public TimeSpan SiloStartTimeout { get; init; } = TimeSpan.FromSeconds(60);
 }

@@ -56,6 +56,13 @@ public sealed class GrainLocator : IAsyncDisposable
     public Task<int?> FindBatchAsync(string batchId, CancellationToken cancellationToken) =>
         FindAsync(_client.GetGrain<IBatchGrain>(batchId), cancellationToken);
 
+    /// <summary>Activations in the cluster now, by grain type (e.g. <c>item</c>, <c>batch</c>): what stays in the silos' memory.</summary>
+    public async Task<IReadOnlyDictionary<string, int>> CountActivationsAsync(CancellationToken cancellationToken = default)
+    {
+        var stats = await _client.GetGrain<IManagementGrain>(0).GetSimpleGrainStatistics().WaitAsync(TimeSpan.FromSeconds(15), cancellationToken);
+        return stats.GroupBy(s => s.GrainType.Split('.')[^1]).ToDictionary(g => g.Key, g => g.Sum(s => s.ActivationCount));
+    }
+
     public async ValueTask DisposeAsync()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Floodgate.ProcessCluster.Processes;
+using StackExchange.Redis;
 
 namespace Floodgate.ProcessCluster.Redis;
 
@@ -61,6 +62,20 @@ public sealed class RedisProcess : IAsyncDisposable
 
         await process.DisposeAsync();
         throw new InvalidOperationException($"redis-server did not listen on port {port}; see {process.LogPath}.");
+    }
+
+    /// <summary>Every key containing <paramref name="text"/> (e.g. a batch id: its records in grain storage).</summary>
+    public async Task<IReadOnlyList<string>> KeysContainingAsync(string text)
+    {
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(ConnectionString);
+        var server = connection.GetServer(connection.GetEndPoints()[0]);
+        var keys = new List<string>();
+        await foreach (var key in server.KeysAsync(pattern: $"*{text}*"))
+        {
+            keys.Add(key.ToString());
+        }
+
+        return keys;
     }
 
     public ValueTask DisposeAsync() => _process.DisposeAsync();

@@ -1,4 +1,6 @@
+using Floodgate.Client;
 using Floodgate.Grains.Hosting;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Configuration;
 using Floodgate.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -25,6 +27,8 @@ public sealed class BatchFaultFixture : IAsyncLifetime
     public LogCapture Logs { get; } = new();
 
     public InProcessTestCluster Cluster { get; private set; } = null!;
+
+    public IFloodgateClient Client { get; private set; } = null!;
 
     public Serializer Serializer => Cluster.Silos[0].ServiceProvider.GetRequiredService<Serializer>();
 
@@ -55,6 +59,7 @@ public sealed class BatchFaultFixture : IAsyncLifetime
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();
+        Client = new FloodgateClient(Cluster.Client, Options.Create(new FloodgateClientOptions { PollWait = TimeSpan.FromSeconds(5) }));
     }
 
     public async Task DisposeAsync() => await Cluster.DisposeAsync();

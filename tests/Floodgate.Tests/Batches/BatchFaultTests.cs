@@ -1,5 +1,6 @@
 using Floodgate.Batches;
 using Floodgate.Grains.Batches;
+using Floodgate.Grains.Batches.Chunks;
 using Floodgate.Items;
 using Floodgate.Tests.Infrastructure;
 
@@ -15,6 +16,11 @@ public sealed class BatchFaultTests(BatchFaultFixture fixture) : IClassFixture<B
     private const string Held = """{"hold":true}""";
 
     private IBatchGrain Batch(string id) => fixture.Cluster.Client.GetGrain<IBatchGrain>(id);
+
+    /// <summary>The writes a submission makes (the batch's creation, then the reservation of its first positions).</summary>
+    private const int SubmitWrites = 2;
+
+    private Task SubmitAsync(string id, BatchSpec spec) => fixture.Client.SubmitBatchAsync(spec, id);
 
     private static BatchSpec GateBatch(int localLimit, params string[] items) => new()
     {
@@ -82,8 +88,8 @@ public sealed class BatchFaultTests(BatchFaultFixture fixture) : IClassFixture<B
     {
         var id = Unique.Name("b10");
         var gate = GateProcessor.For(id);
-        fixture.Faults.FailWritesAfter(id, 1);
-        await Batch(id).SubmitAsync(GateBatch(2, Fast, Fast, Held, Held, Held, Held));
+        fixture.Faults.FailWritesAfter(id, SubmitWrites);
+        await SubmitAsync(id, GateBatch(2, Fast, Fast, Held, Held, Held, Held));
 
         // Items 0 and 1 reported (not durable), 2 and 3 were dispatched after them and run.
         await WaitForAsync(
@@ -123,7 +129,7 @@ public sealed class BatchFaultTests(BatchFaultFixture fixture) : IClassFixture<B
     {
         var id = Unique.Name("b11");
         var gate = GateProcessor.For(id);
-        await Batch(id).SubmitAsync(GateBatch(1, Held));
+        await SubmitAsync(id, GateBatch(1, Held));
         await Eventually.TrueAsync(() => Task.FromResult(gate.Running == 1));
 
         await fixture.Cluster.DeactivateAsync(fixture.Cluster.Client.GetGrain<IItemGrain>(ItemKeys.Format(id, 0)));
@@ -143,7 +149,7 @@ public sealed class BatchFaultTests(BatchFaultFixture fixture) : IClassFixture<B
     {
         var id = Unique.Name("b11c");
         var gate = GateProcessor.For(id);
-        await Batch(id).SubmitAsync(GateBatch(1, Held));
+        await SubmitAsync(id, GateBatch(1, Held));
         await Eventually.TrueAsync(() => Task.FromResult(gate.Running == 1));
 
         await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
@@ -162,8 +168,8 @@ public sealed class BatchFaultTests(BatchFaultFixture fixture) : IClassFixture<B
     {
         var id = Unique.Name("b12");
         var gate = GateProcessor.For(id);
-        fixture.Faults.FailWritesAfter(id, 1);
-        await Batch(id).SubmitAsync(GateBatch(2, Fast, Held));
+        fixture.Faults.FailWritesAfter(id, SubmitWrites);
+        await SubmitAsync(id, GateBatch(2, Fast, Held));
         await Eventually.TrueAsync(async () => (await Batch(id).GetProgressAsync()).Succeeded == 1);
 
         var seen = (await Batch(id).ReadResultsAsync(0, 10, TimeSpan.Zero)).Outcomes;
@@ -181,7 +187,7 @@ public sealed class BatchFaultTests(BatchFaultFixture fixture) : IClassFixture<B
     {
         var id = Unique.Name("b12r");
         var gate = GateProcessor.For(id);
-        await Batch(id).SubmitAsync(GateBatch(2, Fast, Held));
+        await SubmitAsync(id, GateBatch(2, Fast, Held));
 
         var page = await Batch(id).ReadResultsAsync(0, 10, TimeSpan.FromSeconds(10));
         gate.Open();
@@ -196,7 +202,7 @@ public sealed class BatchFaultTests(BatchFaultFixture fixture) : IClassFixture<B
     {
         var id = Unique.Name("b13");
         fixture.Faults.LoseStarts(id);
-        await Batch(id).SubmitAsync(GateBatch(2, Fast, Fast, Fast));
+        await SubmitAsync(id, GateBatch(2, Fast, Fast, Fast));
         await Eventually.TrueAsync(async () => (await Batch(id).GetProgressAsync()).InFlight == 2);
 
         await Batch(id).CancelAsync();
@@ -211,15 +217,16 @@ public sealed class BatchFaultTests(BatchFaultFixture fixture) : IClassFixture<B
     public async Task ActivationLost_NoItemLeftToReport_ReminderWakesBatchAndItFinishes()
     {
         var id = Unique.Name("b14");
-        fixture.Faults.FailWritesAfter(id, 1);
-        await Batch(id).SubmitAsync(GateBatch(3, Fast, Fast, Fast));
+        fixture.Faults.FailWritesAfter(id, SubmitWrites);
+        await SubmitAsync(id, GateBatch(3, Fast, Fast, Fast));
         await Eventually.TrueAsync(async () => (await Batch(id).GetProgressAsync()).Succeeded == 3);
         await LoseActivationAsync(id);
 
         // Nobody calls the batch from here on: watch its storage only.
-        await Eventually.TrueAsync(() => Task.FromResult(fixture.Faults.Stored<BatchRecord>(id, fixture.Serializer)?.FinishedAt is not null));
-        var record = fixture.Faults.Stored<BatchRecord>(id, fixture.Serializer)!;
+        await Eventually.TrueAsync(() => Task.FromResult(fixture.Faults.Stored<BatchRecord>(id, "batch-state", fixture.Serializer)?.FinishedAt is not null));
+        var outcomes = fixture.Faults.Stored<OutcomeChunk>(id, "batch-outcomes-0", fixture.Serializer)!;
 
-        Assert.All(record.Outcomes, outcome => Assert.Equal(ItemStatus.Succeeded, outcome!.Status));
+        Assert.Equal(3, fixture.Faults.Stored<BatchRecord>(id, "batch-state", fixture.Serializer)!.PrefixSucceeded);
+        Assert.All(outcomes.Outcomes.Take(3), outcome => Assert.Equal(ItemStatus.Succeeded, outcome!.Status));
     }
 }

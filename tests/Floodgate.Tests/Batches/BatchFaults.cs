@@ -19,7 +19,10 @@ public sealed class BatchFaults
 
     public ConcurrentDictionary<string, (string ETag, byte[] State)> Store { get; } = new();
 
-    /// <summary>After <paramref name="writes"/> more successful writes, every write of the batch's record fails.</summary>
+    /// <summary>
+    /// After <paramref name="writes"/> more successful writes of the batch's record and outcome chunks, every such write
+    /// fails (its items chunks, written while it is submitted, are not counted and never fail).
+    /// </summary>
     public void FailWritesAfter(string batchId, int writes) => _writesLeft[batchId] = writes;
 
     public void HealWrites(string batchId) => _writesLeft.TryRemove(batchId, out _);
@@ -30,17 +33,19 @@ public sealed class BatchFaults
     public int ItemCalls(string batchId, int position, string method) =>
         _itemCalls.GetValueOrDefault((ItemKeys.Format(batchId, position), method));
 
-    /// <summary>The batch's record as storage holds it (what a successor activation would read), or null.</summary>
-    public T? Stored<T>(string batchId, Serializer serializer)
+    /// <summary>One of the batch's records as storage holds it (what a successor activation would read), or null.</summary>
+    public T? Stored<T>(string batchId, string stateName, Serializer serializer)
         where T : class =>
-        Store.FirstOrDefault(e => e.Key.EndsWith("/batch/" + batchId, StringComparison.Ordinal)) is { Key: not null } entry
-            ? serializer.Deserialize<T>(entry.Value.State)
-            : null;
+        Store.TryGetValue($"{stateName}/batch/{batchId}", out var entry) ? serializer.Deserialize<T>(entry.State) : null;
 
-    internal bool WriteFails(GrainId grainId)
+    /// <summary>How many records of the batch storage holds (its own, items chunks, outcome chunks).</summary>
+    public int StoredRecords(string batchId) => Store.Keys.Count(k => k.EndsWith("/batch/" + batchId, StringComparison.Ordinal));
+
+    internal bool WriteFails(string stateName, GrainId grainId)
     {
         var key = grainId.Key.ToString()!;
         return grainId.Type.ToString() == "batch"
+            && !stateName.StartsWith("batch-items-", StringComparison.Ordinal)
             && _writesLeft.TryGetValue(key, out var left)
             && (left <= 0 || !_writesLeft.TryUpdate(key, left - 1, left));
     }
@@ -59,7 +64,7 @@ public sealed class FaultyGrainStorage(BatchFaults faults, Serializer serializer
         _inner.ReadStateAsync(stateName, grainId, grainState);
 
     public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
-        faults.WriteFails(grainId)
+        faults.WriteFails(stateName, grainId)
             ? throw new IOException($"Injected fault: write of {grainId} lost.")
             : _inner.WriteStateAsync(stateName, grainId, grainState);
 

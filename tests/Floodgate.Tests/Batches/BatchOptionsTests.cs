@@ -40,4 +40,36 @@ public sealed class BatchOptionsTests
 
         Assert.Contains("DispatchReservation", result.FailureMessage);
     }
+
+    [Theory]
+    [InlineData(nameof(BatchOptions.ChunkSize), 0)]
+    [InlineData(nameof(BatchOptions.ChunkSize), BatchConstants.MaxChunkSize + 1)]
+    [InlineData(nameof(BatchOptions.CachedChunks), 0)]
+    [InlineData(nameof(BatchOptions.MaxItems), 0)]
+    [InlineData(nameof(BatchOptions.MaxItems), BatchConstants.MaxMaxItems + 1)]
+    [InlineData(nameof(BatchOptions.IndexCapacity), 0)]
+    public void Validate_CountOutOfRange_FailsNamingTheSetting(string setting, int value)
+    {
+        var options = new BatchOptions();
+        typeof(BatchOptions).GetProperty(setting)!.SetValue(options, value);
+
+        var result = Validate(options);
+
+        Assert.Contains($"Floodgate:Batches:{setting}", result.FailureMessage);
+    }
+
+    [Theory]
+    [InlineData(nameof(BatchOptions.Retention), "00:00:00")]
+    [InlineData(nameof(BatchOptions.Retention), "3651.00:00:00")]
+    [InlineData(nameof(BatchOptions.IdleTimeout), "-00:00:01")]
+    [InlineData(nameof(BatchOptions.ReceiveTimeout), "00:00:00")]
+    public void Validate_DurationOutOfRange_FailsNamingTheSetting(string setting, string value)
+    {
+        var options = new BatchOptions();
+        typeof(BatchOptions).GetProperty(setting)!.SetValue(options, TimeSpan.Parse(value, System.Globalization.CultureInfo.InvariantCulture));
+
+        var result = Validate(options);
+
+        Assert.Contains($"Floodgate:Batches:{setting}", result.FailureMessage);
+    }
 }

@@ -215,7 +215,7 @@ public sealed class BatchProcessingTests(ClusterFixture fixture)
         var grain = fixture.Cluster.Client.GetGrain<IBatchGrain>(id);
 
         var error = await Assert.ThrowsAsync<FloodgateValidationException>(() =>
-            grain.SubmitAsync(new BatchSpec { Items = TestItems.Words(1), Processor = "no-such-processor" }));
+            grain.OpenAsync(new BatchDefinition { Processor = "no-such-processor" }, "upload-1", expectedItems: 1));
 
         Assert.Contains("Unknown processor 'no-such-processor'", error.Message);
         Assert.Contains("echo", error.Message);

@@ -1,4 +1,5 @@
 using Floodgate.Batches;
+using Floodgate.Client;
 using Floodgate.Grains.Draining;
 using Floodgate.Grains.Hosting;
 using Floodgate.Items;
@@ -119,13 +120,15 @@ public sealed class BatchSiloStopTests : IAsyncLifetime
             var limiter = Unique.Name("acct");
             var gate = GateProcessor.For(id);
             var batch = _cluster.Client.GetGrain<IBatchGrain>(id);
-            await batch.SubmitAsync(new BatchSpec
-            {
-                Items = ["""{"hold":true}"""],
-                Processor = GateProcessor.ProcessorName,
-                LocalLimit = 1,
-                Limiter = limiter,
-            });
+            await new FloodgateClient(_cluster.Client, Options.Create(new FloodgateClientOptions())).SubmitBatchAsync(
+                new BatchSpec
+                {
+                    Items = ["""{"hold":true}"""],
+                    Processor = GateProcessor.ProcessorName,
+                    LocalLimit = 1,
+                    Limiter = limiter,
+                },
+                id);
             await Eventually.TrueAsync(() => Task.FromResult(gate.Running == 1));
 
             var stats = await _cluster.Client.GetGrain<IManagementGrain>(0).GetDetailedGrainStatistics();
