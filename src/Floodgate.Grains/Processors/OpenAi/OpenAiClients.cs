@@ -3,6 +3,7 @@ using System.ClientModel.Primitives;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
+using Floodgate.Grains.Processors.Templates;
 using OpenAI;
 
 namespace Floodgate.Grains.Processors.OpenAi;
@@ -97,4 +98,33 @@ public sealed class OpenAiClients(IHttpClientFactory httpClientFactory)
             }
         }
     }
+
+    /// <summary>
+    /// The batch options both OpenAI processors share: an upstream configured in <paramref name="section"/>, a template
+    /// with a placeholder, a non-empty model. Returns every problem; empty when valid.
+    /// </summary>
+    public static List<string> ValidateCommonOptions(string processor, string section, Uri? baseUrl, IReadOnlyDictionary<string, string> batchOptions)
+    {
+        var errors = new List<string>();
+        if (baseUrl is null)
+        {
+            errors.Add($"The {processor} processor has no upstream: set {section}:BaseUrl on the silo.");
+        }
+
+        if (batchOptions.TryGetValue("template", out var template) && !ItemTemplate.Parse(template).HasPlaceholders)
+        {
+            errors.Add("Processor option template must contain {item} or a {field} of the items.");
+        }
+
+        if (batchOptions.TryGetValue("model", out var model) && string.IsNullOrWhiteSpace(model))
+        {
+            errors.Add("Processor option model must not be empty.");
+        }
+
+        return errors;
+    }
+
+    /// <summary>The configured upstream of <paramref name="processor"/>; a permanent failure when there is none.</summary>
+    public static Uri RequireBaseUrl(string processor, Uri? baseUrl) =>
+        baseUrl ?? throw new UpstreamException($"The {processor} processor has no BaseUrl configured.", null, isTransient: false);
 }

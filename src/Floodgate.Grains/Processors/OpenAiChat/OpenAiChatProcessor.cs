@@ -23,26 +23,8 @@ public sealed class OpenAiChatProcessor(OpenAiClients clients, IOptionsMonitor<O
 
     public string Name => ProcessorName;
 
-    public IReadOnlyList<string> ValidateOptions(IReadOnlyDictionary<string, string> batchOptions)
-    {
-        var errors = new List<string>();
-        if (options.CurrentValue.BaseUrl is null)
-        {
-            errors.Add($"The openai-chat processor has no upstream: set {OpenAiChatOptions.SectionName}:BaseUrl on the silo.");
-        }
-
-        if (batchOptions.TryGetValue("template", out var template) && !ItemTemplate.Parse(template).HasPlaceholders)
-        {
-            errors.Add("Processor option template must contain {item} or a {field} of the items.");
-        }
-
-        if (batchOptions.TryGetValue("model", out var model) && string.IsNullOrWhiteSpace(model))
-        {
-            errors.Add("Processor option model must not be empty.");
-        }
-
-        return errors;
-    }
+    public IReadOnlyList<string> ValidateOptions(IReadOnlyDictionary<string, string> batchOptions) =>
+        OpenAiClients.ValidateCommonOptions(ProcessorName, OpenAiChatOptions.SectionName, options.CurrentValue.BaseUrl, batchOptions);
 
     public string? ValidateItem(IReadOnlyDictionary<string, string> batchOptions, JsonElement item) =>
         Template(batchOptions).Check(item);
@@ -50,7 +32,7 @@ public sealed class OpenAiChatProcessor(OpenAiClients clients, IOptionsMonitor<O
     public async Task<JsonElement> ProcessAsync(ItemContext context, JsonElement item, CancellationToken cancellationToken)
     {
         var o = options.CurrentValue;
-        var baseUrl = o.BaseUrl ?? throw new UpstreamException("The openai-chat processor has no BaseUrl configured.", null, isTransient: false);
+        var baseUrl = OpenAiClients.RequireBaseUrl(ProcessorName, o.BaseUrl);
         var model = context.Options.GetValueOrDefault("model") ?? o.Model;
         var chat = _chatClients.GetOrAdd((baseUrl, o.ApiKey, model), key => clients.Get(key.Item1, key.Item2).GetChatClient(key.Item3).AsIChatClient());
 

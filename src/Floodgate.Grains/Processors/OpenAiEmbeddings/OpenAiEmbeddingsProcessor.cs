@@ -22,26 +22,8 @@ public sealed class OpenAiEmbeddingsProcessor(OpenAiClients clients, IOptionsMon
 
     public string Name => ProcessorName;
 
-    public IReadOnlyList<string> ValidateOptions(IReadOnlyDictionary<string, string> batchOptions)
-    {
-        var errors = new List<string>();
-        if (options.CurrentValue.BaseUrl is null)
-        {
-            errors.Add($"The openai-embeddings processor has no upstream: set {OpenAiEmbeddingsOptions.SectionName}:BaseUrl on the silo.");
-        }
-
-        if (batchOptions.TryGetValue("template", out var template) && !ItemTemplate.Parse(template).HasPlaceholders)
-        {
-            errors.Add("Processor option template must contain {item} or a {field} of the items.");
-        }
-
-        if (batchOptions.TryGetValue("model", out var model) && string.IsNullOrWhiteSpace(model))
-        {
-            errors.Add("Processor option model must not be empty.");
-        }
-
-        return errors;
-    }
+    public IReadOnlyList<string> ValidateOptions(IReadOnlyDictionary<string, string> batchOptions) =>
+        OpenAiClients.ValidateCommonOptions(ProcessorName, OpenAiEmbeddingsOptions.SectionName, options.CurrentValue.BaseUrl, batchOptions);
 
     public string? ValidateItem(IReadOnlyDictionary<string, string> batchOptions, JsonElement item) =>
         Template(batchOptions).Check(item);
@@ -49,7 +31,7 @@ public sealed class OpenAiEmbeddingsProcessor(OpenAiClients clients, IOptionsMon
     public async Task<JsonElement> ProcessAsync(ItemContext context, JsonElement item, CancellationToken cancellationToken)
     {
         var o = options.CurrentValue;
-        var baseUrl = o.BaseUrl ?? throw new UpstreamException("The openai-embeddings processor has no BaseUrl configured.", null, isTransient: false);
+        var baseUrl = OpenAiClients.RequireBaseUrl(ProcessorName, o.BaseUrl);
         var model = context.Options.GetValueOrDefault("model") ?? o.Model;
         var generator = _generators.GetOrAdd(
             (baseUrl, o.ApiKey, model), key => clients.Get(key.Item1, key.Item2).GetEmbeddingClient(key.Item3).AsIEmbeddingGenerator());
