@@ -1,10 +1,12 @@
+using Floodgate.Gateway.Forwarding;
+
 namespace Floodgate.Gateway.Usage;
 
 /// <summary>
 /// The client's response body with an observer: every byte the proxy writes goes on to the client unchanged and at once
 /// (chunk by chunk for server-sent events), and past a scanner that picks the upstream's <c>usage</c> out of it.
 /// </summary>
-internal sealed class UsageObservingStream(Stream inner, Func<string?> contentType) : Stream
+internal sealed class UsageObservingStream(Stream inner, Func<string?> contentType) : ObservingWriteStream(inner)
 {
     private JsonUsageScanner? _json;
     private SseUsageScanner? _sse;
@@ -16,44 +18,7 @@ internal sealed class UsageObservingStream(Stream inner, Func<string?> contentTy
     /// <summary>Bytes passed to the client.</summary>
     public long BytesWritten { get; private set; }
 
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-    public override void Write(ReadOnlySpan<byte> buffer)
-    {
-        Observe(buffer);
-        inner.Write(buffer);
-    }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        Observe(buffer.Span);
-        return inner.WriteAsync(buffer, cancellationToken);
-    }
-
-    public override void Flush() => inner.Flush();
-
-    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    private void Observe(ReadOnlySpan<byte> data)
+    protected override void Observe(ReadOnlySpan<byte> data)
     {
         BytesWritten += data.Length;
         if (!_chosen)
