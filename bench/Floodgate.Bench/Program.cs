@@ -4,13 +4,8 @@ using System.Text;
 using System.Text.Json;
 using Floodgate.Batches;
 using Floodgate.Breakers;
-using Floodgate.Client;
-using Floodgate.Grains.Hosting;
 using Floodgate.Grains.Limiting;
 using Floodgate.Limiting;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Options;
-using Orleans.TestingHost;
 
 // Floodgate's benchmark harness. Each measurement runs next to a baseline in the same process and is reported as a
 // ratio, so numbers from different machines compare. Usage:
@@ -109,29 +104,18 @@ var rows = new List<(string Name, string Result, string Baseline, string Ratio)>
 }
 
 // 2 and 3 run against an in-process cluster of one silo, called through the external client.
-var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-{
-    ["Logging:LogLevel:Default"] = "Warning",
-}).Build();
-var builder = new InProcessTestClusterBuilder(1);
-builder.ConfigureSilo((_, silo) =>
-{
-    silo.AddMemoryGrainStorageAsDefault();
-    silo.UseInMemoryReminderService();
-    silo.AddFloodgate(configuration);
-});
-var cluster = builder.Build();
-await cluster.DeployAsync();
+var floodgate = await Floodgate.Bench.Peers.FloodgateInProcess.StartAsync();
 try
 {
-    var client = new FloodgateClient(cluster.Client, Options.Create(new FloodgateClientOptions()));
+    var cluster = floodgate.Grains;
+    var client = floodgate.Client;
     const int callers = 64;
     const int perCaller = 500;
 
     // 2. Global limiter round trip (Acquire + Release = 2 grain calls) vs 2 plain grain calls of the same cluster.
-    var limiter = cluster.Client.GetGrain<IGlobalLimiterGrain>("bench-limiter");
+    var limiter = cluster.GetGrain<IGlobalLimiterGrain>("bench-limiter");
     await limiter.SetLimitsAsync(new LimiterLimits(callers));
-    var breaker = cluster.Client.GetGrain<ICircuitBreakerGrain>("bench-breaker");
+    var breaker = cluster.GetGrain<ICircuitBreakerGrain>("bench-breaker");
     await Concurrently(callers, 50, async () => { await breaker.GetStatusAsync(); }); // warm-up
     await Concurrently(callers, 50, async () =>
     {
@@ -174,7 +158,7 @@ try
 }
 finally
 {
-    await cluster.DisposeAsync();
+    await floodgate.DisposeAsync();
 }
 
 var report = new StringBuilder()

@@ -29,13 +29,19 @@ internal sealed class FloodgateInProcess : IAsyncDisposable
 
     public FloodgateClient Client { get; }
 
-    public static async Task<FloodgateInProcess> StartAsync(Uri simulator)
+    /// <summary>The test cluster's Orleans client, for scenarios that call grains directly.</summary>
+    public IClusterClient Grains => _cluster.Client;
+
+    /// <summary>Starts the silo; <paramref name="simulator"/> (if any) is the upstream of its <c>openai-chat</c> processor.</summary>
+    public static async Task<FloodgateInProcess> StartAsync(Uri? simulator = null)
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning" };
+        if (simulator is not null)
         {
-            ["Logging:LogLevel:Default"] = "Warning",
-            ["Floodgate:Processors:OpenAiChat:BaseUrl"] = simulator.ToString(),
-        }).Build();
+            settings["Floodgate:Processors:OpenAiChat:BaseUrl"] = simulator.ToString();
+        }
+
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var builder = new InProcessTestClusterBuilder(1);
         builder.ConfigureSilo((_, silo) =>
         {
