@@ -51,15 +51,8 @@ internal sealed class PredictionsEndpoint(SimulatorState state, ChatCompletionsE
     /// <summary>Handles a status poll.</summary>
     public async Task HandleGetAsync(HttpContext context)
     {
-        if (!chat.Authorizes(context))
+        if (await FindAsync(context) is not { } prediction)
         {
-            await WriteErrorAsync(context, StatusCodes.Status401Unauthorized, "You did not pass a valid authentication token");
-            return;
-        }
-
-        if (!_predictions.TryGetValue((string)context.GetRouteValue("id")!, out var prediction))
-        {
-            await WriteErrorAsync(context, StatusCodes.Status404NotFound, "Not found.");
             return;
         }
 
@@ -69,15 +62,8 @@ internal sealed class PredictionsEndpoint(SimulatorState state, ChatCompletionsE
     /// <summary>Handles a cancellation.</summary>
     public async Task HandleCancelAsync(HttpContext context)
     {
-        if (!chat.Authorizes(context))
+        if (await FindAsync(context) is not { } prediction)
         {
-            await WriteErrorAsync(context, StatusCodes.Status401Unauthorized, "You did not pass a valid authentication token");
-            return;
-        }
-
-        if (!_predictions.TryGetValue((string)context.GetRouteValue("id")!, out var prediction))
-        {
-            await WriteErrorAsync(context, StatusCodes.Status404NotFound, "Not found.");
             return;
         }
 
@@ -87,6 +73,24 @@ internal sealed class PredictionsEndpoint(SimulatorState state, ChatCompletionsE
         }
 
         await context.Response.WriteAsJsonAsync(prediction.ToJson(context), ChatCompletionsEndpoint.SnakeCaseJson);
+    }
+
+    /// <summary>The prediction the route names, for an authorized caller; otherwise answers 401 or 404 and returns null.</summary>
+    private async Task<Prediction?> FindAsync(HttpContext context)
+    {
+        if (!chat.Authorizes(context))
+        {
+            await WriteErrorAsync(context, StatusCodes.Status401Unauthorized, "You did not pass a valid authentication token");
+            return null;
+        }
+
+        if (!_predictions.TryGetValue((string)context.GetRouteValue("id")!, out var prediction))
+        {
+            await WriteErrorAsync(context, StatusCodes.Status404NotFound, "Not found.");
+            return null;
+        }
+
+        return prediction;
     }
 
     /// <summary>The number of predictions created that are still running (for tests).</summary>
