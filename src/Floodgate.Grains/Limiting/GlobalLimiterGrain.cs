@@ -13,12 +13,12 @@ namespace Floodgate.Grains.Limiting;
 /// <summary>
 /// The account-wide permit authority. Reentrant: a waiting <see cref="AcquireAsync"/> must not block the release that
 /// would wake it. Bookkeeping lives in <see cref="PermitLedger"/> and runs synchronously between awaits.
-/// <para>Durability: the lease table is persisted. A grant is returned only after a write that contains it has
-/// succeeded (the grants of one moment share one write: <see cref="GroupCommit"/>); releases, renewals and expiries are
-/// written lazily, every <see cref="LimiterOptions.PersistInterval"/>. A successor therefore knows every lease that may be
-/// alive and grants at once: after a clean hand-over (deactivation writes the table with exact expiries) each lease
-/// counts until its expiry; after an unclean loss each counts for one more TTL (plus the confirm interval) from the
-/// successor's start, unless its holder releases or renews it sooner.</para>
+/// <para>Durability: the lease table is persisted. A grant or a renewal is answered only after a write that contains
+/// it has succeeded (those of one moment share one write: <see cref="GroupCommit"/>); releases and expiries are written
+/// lazily, every <see cref="LimiterOptions.PersistInterval"/> (a lost one only over-counts). A successor therefore knows
+/// every lease that may be alive and the latest expiry its holder was promised, and grants at once: after a clean
+/// hand-over or an unclean loss alike, each lease counts until its persisted expiry unless its holder releases or
+/// renews it sooner.</para>
 /// <para>Fencing: each activation claims an epoch with an ETag-checked write and every later write is ETag-checked; an
 /// activation whose write is rejected stops granting and deactivates. A permit is only ever granted after a successful
 /// write under the current claim.</para>
@@ -71,7 +71,7 @@ internal sealed partial class GlobalLimiterGrain(
         // nothing), so each persisted expiry is the latest any holder was given: it counts until then, whether the
         // predecessor handed over cleanly or was lost.
         var uncleanLoss = stored.Active;
-        _ledger.Restore(stored.Leases, stored.RateHistory, _ => DateTimeOffset.MinValue);
+        _ledger.Restore(stored.Leases, stored.RateHistory);
         _ledger.RestoreUpstreamState(stored.TokenHistory, stored.BackoffLimit, stored.PausedUntil);
 
         _epoch = stored.Epoch + 1;

@@ -80,8 +80,8 @@ public sealed class LimiterOptions
 
     /// <summary>
     /// Longest time an activation goes without a write (it writes just to re-confirm its claim when idle); at most half
-    /// the default lease TTL. A duplicate activation learns it was fenced within this time, so after an unclean loss a
-    /// successor counts every persisted lease for its TTL plus this.
+    /// the default lease TTL. A duplicate activation learns it was fenced within this time (its first write fails, so it
+    /// never answers a grant or renewal).
     /// </summary>
     public TimeSpan ConfirmInterval { get; set; } = TimeSpan.FromSeconds(10);
 

@@ -377,16 +377,14 @@ internal sealed class PermitLedger(string name, TimeProvider time)
 
     /// <summary>
     /// Takes over the persisted lease table and rate window of an earlier activation. Each lease counts until its
-    /// persisted expiry, and at least until <paramref name="countUntil"/>(lease) — after an unclean loss the predecessor
-    /// may have renewed it without persisting — unless its holder releases or renews it first.
+    /// persisted expiry (every grant and renewal was written before it was answered) unless its holder releases or
+    /// renews it first.
     /// </summary>
-    public void Restore(IEnumerable<PersistedLease> leases, IEnumerable<RateBucket> rateHistory, Func<PersistedLease, DateTimeOffset> countUntil)
+    public void Restore(IEnumerable<PersistedLease> leases, IEnumerable<RateBucket> rateHistory)
     {
         foreach (var persisted in leases)
         {
-            var until = countUntil(persisted);
-            var expiresAt = persisted.ExpiresAt > until ? persisted.ExpiresAt : until;
-            var lease = new Lease(persisted.LeaseId, Name, persisted.Holder, persisted.Weight, expiresAt, persisted.Ttl);
+            var lease = new Lease(persisted.LeaseId, Name, persisted.Holder, persisted.Weight, persisted.ExpiresAt, persisted.Ttl);
             Add(new LeaseEntry(lease, persisted.GrantedAt, persisted.RequestId));
             Restored++;
         }

@@ -68,7 +68,7 @@ public sealed class PermitLedgerDurabilityTests
         var history = ledger.Rate.Snapshot();
         _time.Advance(TimeSpan.FromSeconds(20));
         var successor = CreateSut(limit: 100, rpm: 10);
-        successor.Restore([], history, _ => DateTimeOffset.MinValue);
+        successor.Restore([], history);
 
         Assert.Null(successor.TryAcquire("h", 1, Ttl));
         _time.Advance(TimeSpan.FromSeconds(41));
@@ -90,26 +90,24 @@ public sealed class PermitLedgerDurabilityTests
     }
 
     [Fact]
-    public void Restore_AfterUncleanLoss_CountsEveryLeaseUntilGivenTimeUnlessReleased()
+    public void Restore_LeasesCountUntilTheirPersistedExpiryUnlessReleased()
     {
         var ledger = CreateSut(2);
         var a = ledger.TryAcquire("a", 1, Ttl)!;
         ledger.TryAcquire("b", 1, Ttl);
         var table = ledger.SnapshotLeases();
-        _time.Advance(Ttl - TimeSpan.FromSeconds(1));
+        _time.Advance(Ttl - TimeSpan.FromSeconds(5));
 
         var successor = CreateSut(2);
-        var start = _time.GetUtcNow();
-        successor.Restore(table, [], lease => start + lease.Ttl);
+        successor.Restore(table, []);
 
         Assert.Equal(2, successor.InUse);
-        _time.Advance(TimeSpan.FromSeconds(5));
         Assert.Equal(0, successor.ExpireDue());
         Assert.Null(successor.TryAcquire("c", 1, Ttl));
         Assert.True(successor.Release(a.LeaseId));
         Assert.NotNull(successor.TryAcquire("c", 1, Ttl));
-        _time.Advance(Ttl);
-        Assert.Equal(2, successor.ExpireDue());
+        _time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(1, successor.ExpireDue());
     }
 
     [Fact]
@@ -120,7 +118,7 @@ public sealed class PermitLedgerDurabilityTests
         var table = ledger.SnapshotLeases();
 
         var successor = CreateSut(1);
-        successor.Restore(table, [], _ => DateTimeOffset.MinValue);
+        successor.Restore(table, []);
         _time.Advance(Ttl);
 
         Assert.Equal(1, successor.ExpireDue());
@@ -133,7 +131,7 @@ public sealed class PermitLedgerDurabilityTests
         var ledger = CreateSut(1);
         var granted = ledger.TryAcquire("a", 1, Ttl, "req-1")!;
         var successor = CreateSut(1);
-        successor.Restore(ledger.SnapshotLeases(), [], _ => DateTimeOffset.MinValue);
+        successor.Restore(ledger.SnapshotLeases(), []);
 
         Assert.Equal(granted.LeaseId, successor.LeaseOf("req-1")?.LeaseId);
         Assert.True(successor.CancelRequest("req-1"));
