@@ -139,7 +139,9 @@ public sealed class DurableLimiterTests(DurableClusterFixture fixture) : IClassF
         var limiter = fixture.Cluster.Client.GetGrain<IGlobalLimiterGrain>(name);
         await limiter.SetLimitsAsync(new LimiterLimits(1));
         var lease = (await limiter.AcquireAsync(new AcquireRequest("h", 1, TimeSpan.Zero))).Lease!;
-        fixture.Faults.SlowWrites(name, TimeSpan.FromSeconds(2));
+        // Long enough for the claim below to land before the renewal's write checks its ETag; short enough that the
+        // renewal, even queued behind a lazy write, answers within the fixture's 3 s response timeout.
+        fixture.Faults.SlowWrites(name, TimeSpan.FromMilliseconds(500));
         try
         {
             var renewal = limiter.RenewAsync(RenewRequest.For(lease));

@@ -8,10 +8,16 @@ public sealed class GroupCommitTests
     public async Task FlushAsync_WhileAWriteRuns_CallersShareTheNextWrite()
     {
         var gates = new List<TaskCompletionSource>();
+        using var started = new SemaphoreSlim(0);
         var commit = new GroupCommit(() =>
         {
             var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            gates.Add(gate);
+            lock (gates)
+            {
+                gates.Add(gate);
+            }
+
+            started.Release();
             return gate.Task;
         });
 
@@ -23,6 +29,9 @@ public sealed class GroupCommitTests
         gates[0].SetResult();
         await first;
         Assert.False(second.IsCompleted);
+        // The next write starts on the commit's own continuation, which may run just after the first caller resumes.
+        Assert.True(await started.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.True(await started.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal(2, gates.Count);
         gates[1].SetResult();
         await Task.WhenAll(second, third);
