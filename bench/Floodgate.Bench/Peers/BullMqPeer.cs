@@ -7,7 +7,8 @@ namespace Floodgate.Bench.Peers;
 /// <summary>
 /// The job-queue peer: BullMQ (npm <c>bullmq</c>) on the harness's redis-server, driven through
 /// <c>bench/peers/bullmq/run.mjs</c> (one run per node process; the script prints one JSON line). Its npm packages are
-/// installed into that folder on first use (<c>npm ci</c>, from the committed lock file).
+/// installed into that folder on first use (<c>npm install</c>, which keeps the committed lock file's versions; <c>npm ci</c>
+/// of npm 11 refuses that lock file for lacking entries of msgpackr's optional packages for other platforms).
 /// </summary>
 internal sealed class BullMqPeer
 {
@@ -34,10 +35,10 @@ internal sealed class BullMqPeer
 
         if (!Path.Exists(Path.Combine(folder, "node_modules", "bullmq")))
         {
-            var (code, output) = await RunAsync("npm", ["ci", "--no-audit", "--no-fund"], folder);
+            var (code, output) = await RunAsync("npm", ["install", "--no-audit", "--no-fund"], folder);
             if (code != 0)
             {
-                return (null, $"npm ci in {folder} failed (exit {code}): {output.Trim().Split('\n').LastOrDefault()}");
+                return (null, $"npm install in {folder} failed (exit {code}): {output.Trim().Split('\n').LastOrDefault()}");
             }
         }
 
