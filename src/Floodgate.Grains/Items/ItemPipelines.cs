@@ -98,6 +98,16 @@ internal sealed class ItemPipelines
     /// </summary>
     public async ValueTask<T> RunClusterCallAsync<T>(Func<CancellationToken, ValueTask<T>> call, CancellationToken cancellationToken)
     {
+        try
+        {
+            // The first try outside the pipeline: nearly every call succeeds, and Polly's machinery is not free per item.
+            return await call(cancellationToken);
+        }
+        catch (Exception ex) when (ItemFailures.IsClusterFault(ex) && !cancellationToken.IsCancellationRequested)
+        {
+            // A fault: retried under the pipeline, whose budget counts from here.
+        }
+
         var context = ResilienceContextPool.Shared.Get(continueOnCapturedContext: true, cancellationToken);
         try
         {
