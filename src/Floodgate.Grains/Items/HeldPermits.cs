@@ -1,4 +1,3 @@
-using Floodgate.Items;
 using Floodgate.Limiting;
 
 namespace Floodgate.Grains.Items;

@@ -7,7 +7,6 @@ using Floodgate.Grains.Caching;
 using Floodgate.Grains.Draining;
 using Floodgate.Grains.Processors;
 using Floodgate.Grains.Telemetry;
-using Floodgate.Items;
 using Floodgate.Limiting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -143,7 +142,7 @@ internal sealed partial class ItemGrain(
             {
                 var report = new ItemReport(outcome, counters.Retries, counters.RateLimitHits, counters.BreakerRejections, time.GetElapsedTime(started));
                 metrics.ItemFinished(work.Processor, report);
-                var batch = GrainFactory.GetGrain<IBatchGrain>(work.BatchId);
+                var batch = GrainFactory.GetGrain<IBatchItemEvents>(work.BatchId);
                 if (_interrupted)
                 {
                     // The activation is going away (silo stopping): one try, so the shutdown is not held up; a batch that
