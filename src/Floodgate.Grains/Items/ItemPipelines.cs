@@ -104,8 +104,8 @@ internal sealed class ItemPipelines
     public ResiliencePipeline Cluster { get; }
 
     /// <summary>
-    /// How an attempt acquires, confirms and reports its permits with <see cref="LimiterLeaseSet"/>: limiter calls under
-    /// <see cref="Cluster"/> on the grain's scheduler, leases that outlive the attempt timeout, and the items' failure types
+    /// How an attempt acquires and confirms its permits with <see cref="LimiterLeaseSet"/>: limiter calls under
+    /// <see cref="Cluster"/> on the grain's scheduler, leases that outlive the attempt timeout, and what it throws
     /// (<see cref="PermitUnavailableException"/> is final, <see cref="PermitLostException"/> is retried).
     /// </summary>
     public LeaseSetPolicy Permits { get; }
