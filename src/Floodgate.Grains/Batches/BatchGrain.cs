@@ -3,7 +3,7 @@ using Floodgate.Grains.Batches.Chunks;
 using Floodgate.Grains.Batches.Index;
 using Floodgate.Grains.Processors;
 using Floodgate.Grains.Telemetry;
-using Floodgate.Items;
+using Floodgate.Grains.Items;
 using Floodgate.Limiting;
 using Floodgate.Validation;
 using Microsoft.Extensions.Logging;

@@ -1,13 +1,13 @@
 using System.Text.Json;
 using Floodgate.Batches;
 using Floodgate.Breakers;
+using Floodgate.Client.Leases;
 using Floodgate.Grains.Batches;
 using Floodgate.Grains.Breakers;
 using Floodgate.Grains.Caching;
 using Floodgate.Grains.Draining;
 using Floodgate.Grains.Processors;
 using Floodgate.Grains.Telemetry;
-using Floodgate.Items;
 using Floodgate.Limiting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -143,7 +143,7 @@ internal sealed partial class ItemGrain(
             {
                 var report = new ItemReport(outcome, counters.Retries, counters.RateLimitHits, counters.BreakerRejections, time.GetElapsedTime(started));
                 metrics.ItemFinished(work.Processor, report);
-                var batch = GrainFactory.GetGrain<IBatchGrain>(work.BatchId);
+                var batch = GrainFactory.GetGrain<IBatchItemEvents>(work.BatchId);
                 if (_interrupted)
                 {
                     // The activation is going away (silo stopping): one try, so the shutdown is not held up; a batch that
@@ -224,9 +224,10 @@ internal sealed partial class ItemGrain(
                 permitTimeout = permitTimeout < probeWait ? permitTimeout : probeWait;
             }
 
-            // Every lease must outlive the call it guards (renewals then keep it for longer calls).
+            // One permit of each limiter of the batch, held by the batch; each lease outlives the attempt timeout.
+            var admission = new LeaseSetRequest(work.Limiters) { WaitTimeout = permitTimeout, Priority = work.Priority };
             var permits = await FloodgateTracing.InPermitWaitAsync(
-                work, () => HeldPermits.AcquireAsync(GrainFactory, work, permitTimeout, pipelines.Options.AttemptTimeout, pipelines, time, cancellationToken));
+                work, () => LimiterLeaseSet.AcquireAsync(GrainFactory, admission, work.BatchId, ttl: null, pipelines.Permits, time, cancellationToken));
             try
             {
                 counters.Attempts++;

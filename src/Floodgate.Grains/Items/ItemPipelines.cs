@@ -1,4 +1,6 @@
+using Floodgate.Client.Leases;
 using Floodgate.Grains.Processors;
+using Floodgate.Limiting;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.Retry;
@@ -23,7 +25,8 @@ internal sealed class AttemptCounters
 /// <see cref="Attempt"/> = the per-call timeout, applied only around the upstream call (not around permit waits);
 /// <see cref="Reporting"/> = retries of the outcome report to the batch during a silo failover (as long as cluster calls);
 /// <see cref="Cluster"/> = retries of limiter and breaker calls through cluster faults (a silo dying or stopping, a limiter
-/// moving), bounded by <see cref="ItemProcessingOptions.ClusterRetryTimeout"/>, so no item fails because a silo died.
+/// moving), bounded by <see cref="ItemProcessingOptions.ClusterRetryTimeout"/>, so no item fails because a silo died;
+/// <see cref="Permits"/> = how an attempt holds its limiters' permits with <see cref="LimiterLeaseSet"/>.
 /// </summary>
 internal sealed class ItemPipelines
 {
@@ -78,6 +81,16 @@ internal sealed class ItemPipelines
         Reporting = new ResiliencePipelineBuilder { TimeProvider = time }
             .AddRetry(RetryFor(ex => ex is not OperationCanceledException, o.ClusterRetryTimeout, ItemProcessingConstants.ReportRetryDelay, time))
             .Build();
+
+        Permits = new LeaseSetPolicy
+        {
+            Acquire = new FailoverAcquire(time, RetryAcquireAsync),
+            ConfirmRetry = (confirm, cancellationToken) => RunClusterCallAsync(ct => new ValueTask<bool>(confirm(ct)), cancellationToken).AsTask(),
+            // Every lease must outlive the call it guards (renewals then keep it for longer calls).
+            RequiredTtl = o.AttemptTimeout,
+            NotGranted = static (limiter, result) => new PermitUnavailableException(result.Reason ?? $"No permit of '{limiter}' was granted."),
+            Lost = static limiter => new PermitLostException(limiter),
+        };
     }
 
     public ItemProcessingOptions Options { get; }
@@ -89,6 +102,13 @@ internal sealed class ItemPipelines
     public ResiliencePipeline Reporting { get; }
 
     public ResiliencePipeline Cluster { get; }
+
+    /// <summary>
+    /// How an attempt acquires and confirms its permits with <see cref="LimiterLeaseSet"/>: limiter calls under
+    /// <see cref="Cluster"/> on the grain's scheduler, leases that outlive the attempt timeout, and what it throws
+    /// (<see cref="PermitUnavailableException"/> is final, <see cref="PermitLostException"/> is retried).
+    /// </summary>
+    public LeaseSetPolicy Permits { get; }
 
     private static readonly ResiliencePropertyKey<DateTimeOffset> FirstFailureAt = new("floodgate.first-failure-at");
 
@@ -112,6 +132,17 @@ internal sealed class ItemPipelines
             ResilienceContextPool.Shared.Return(context);
         }
     }
+
+    /// <summary>An acquire's attempts under <see cref="Cluster"/>: a "moved"/"unavailable" answer is retried like a fault.</summary>
+    private Task<AcquireResult> RetryAcquireAsync(
+        IGlobalLimiterGrain limiter, Func<CancellationToken, Task<AcquireResult>> attempt, TimeSpan wait, CancellationToken cancellationToken) =>
+        RunClusterCallAsync(
+            async ct =>
+            {
+                var answer = await attempt(ct);
+                return ClusterFaults.IsTransient(answer) ? throw new LimiterMovedException(limiter.GetPrimaryKeyString()) : answer;
+            },
+            cancellationToken).AsTask();
 
     /// <summary>Retries what <paramref name="handles"/> accepts, with jittered backoff, until the first failure is <paramref name="budget"/> old.</summary>
     private static RetryStrategyOptions RetryFor(Func<Exception, bool> handles, TimeSpan budget, TimeSpan firstDelay, TimeProvider time) => new()
