@@ -1,7 +1,7 @@
 using Floodgate.Batches;
 using Floodgate.Grains.Draining;
 using Floodgate.Grains.Telemetry;
-using Floodgate.Items;
+using Floodgate.Grains.Items;
 
 namespace Floodgate.Grains.Batches;
 

@@ -4,7 +4,7 @@ using Floodgate.Grains.Batches.Index;
 using Floodgate.Grains.Processors;
 using Floodgate.Grains.References;
 using Floodgate.Grains.Telemetry;
-using Floodgate.Items;
+using Floodgate.Grains.Items;
 using Floodgate.Limiting;
 using Floodgate.Validation;
 using Microsoft.Extensions.Logging;

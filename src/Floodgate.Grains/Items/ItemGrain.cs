@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Floodgate.Batches;
 using Floodgate.Breakers;
+using Floodgate.Client.Leases;
 using Floodgate.Grains.Batches;
 using Floodgate.Grains.Breakers;
 using Floodgate.Grains.Caching;
@@ -8,7 +9,6 @@ using Floodgate.Grains.Draining;
 using Floodgate.Grains.Processors;
 using Floodgate.Grains.References;
 using Floodgate.Grains.Telemetry;
-using Floodgate.Items;
 using Floodgate.Limiting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -229,9 +229,10 @@ internal sealed partial class ItemGrain(
                 permitTimeout = permitTimeout < probeWait ? permitTimeout : probeWait;
             }
 
-            // Every lease must outlive the call it guards (renewals then keep it for longer calls).
+            // One permit of each limiter of the batch, held by the batch; each lease outlives the attempt timeout.
+            var admission = new LeaseSetRequest(work.Limiters) { WaitTimeout = permitTimeout, Priority = work.Priority };
             var permits = await FloodgateTracing.InPermitWaitAsync(
-                work, () => HeldPermits.AcquireAsync(GrainFactory, work, permitTimeout, pipelines.Options.AttemptTimeout, pipelines, time, cancellationToken));
+                work, () => LimiterLeaseSet.AcquireAsync(GrainFactory, admission, work.BatchId, ttl: null, pipelines.Permits, time, cancellationToken));
             try
             {
                 counters.Attempts++;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Floodgate.Items;
+using Floodgate.Grains.Items;
 
 namespace Floodgate.Grains.Telemetry;
 

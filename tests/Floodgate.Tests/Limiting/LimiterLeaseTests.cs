@@ -1,3 +1,4 @@
+using Floodgate.Client.Leases;
 using Floodgate.Limiting;
 using Microsoft.Extensions.Time.Testing;
 
