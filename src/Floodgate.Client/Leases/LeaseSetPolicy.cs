@@ -10,6 +10,10 @@ namespace Floodgate.Client.Leases;
 /// </summary>
 internal sealed class LeaseSetPolicy
 {
+    /// <summary>The reference to a limiter by name (silos pass one that keeps references instead of making one per call).</summary>
+    public Func<IGrainFactory, string, IGlobalLimiterGrain> Limiter { get; init; } =
+        static (grains, name) => grains.GetGrain<IGlobalLimiterGrain>(name);
+
     /// <summary>Acquires one lease through cluster faults by request id and undoes an abandoned acquire.</summary>
     public required FailoverAcquire Acquire { get; init; }
 

@@ -53,7 +53,7 @@ public sealed class LimiterLeaseSet : IAsyncDisposable
         {
             foreach (var name in request.Limiters.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
             {
-                var limiter = grains.GetGrain<IGlobalLimiterGrain>(name);
+                var limiter = policy.Limiter(grains, name);
                 var left = deadline - time.GetUtcNow();
                 var result = await policy.Acquire.AcquireAsync(
                     limiter,

@@ -4,6 +4,7 @@ using Floodgate.Grains.Draining;
 using Floodgate.Grains.Items;
 using Floodgate.Grains.Limiting;
 using Floodgate.Grains.Processors;
+using Floodgate.Grains.References;
 using Floodgate.Grains.Caching;
 using Floodgate.Grains.Processors.Http;
 using Floodgate.Grains.Processors.OpenAi;
@@ -78,6 +79,9 @@ public static class FloodgateSiloExtensions
         services.TryAddSingleton<ProcessorRegistry>();
         services.TryAddSingleton<ItemPipelines>();
         services.TryAddSingleton<ItemRuns>();
+        services.TryAddSingleton<GrainReferences>();
+        services.TryAddSingleton<LocalBreakerViews>();
+        services.TryAddSingleton<OutcomeReports>();
         services.AddOptions<DrainOptions>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloDrain>();
         return services;

@@ -1,5 +1,6 @@
 using Floodgate.Client.Leases;
 using Floodgate.Grains.Processors;
+using Floodgate.Grains.References;
 using Floodgate.Limiting;
 using Microsoft.Extensions.Options;
 using Polly;
@@ -30,7 +31,10 @@ internal sealed class AttemptCounters
 /// </summary>
 internal sealed class ItemPipelines
 {
-    public ItemPipelines(IOptions<ItemProcessingOptions> options, TimeProvider time)
+    /// <param name="options">The items' options.</param>
+    /// <param name="time">The clock of every delay and timeout.</param>
+    /// <param name="references">The silo's kept grain references (limiters are looked up per attempt); null: plain GetGrain.</param>
+    public ItemPipelines(IOptions<ItemProcessingOptions> options, TimeProvider time, GrainReferences? references = null)
     {
         var o = options.Value;
         Options = o;
@@ -84,6 +88,9 @@ internal sealed class ItemPipelines
 
         Permits = new LeaseSetPolicy
         {
+            Limiter = references is null
+                ? static (grains, name) => grains.GetGrain<IGlobalLimiterGrain>(name)
+                : (_, name) => references.Shared<IGlobalLimiterGrain>(name),
             Acquire = new FailoverAcquire(time, RetryAcquireAsync),
             ConfirmRetry = (confirm, cancellationToken) => RunClusterCallAsync(ct => new ValueTask<bool>(confirm(ct)), cancellationToken).AsTask(),
             // Every lease must outlive the call it guards (renewals then keep it for longer calls).
@@ -118,6 +125,16 @@ internal sealed class ItemPipelines
     /// </summary>
     public async ValueTask<T> RunClusterCallAsync<T>(Func<CancellationToken, ValueTask<T>> call, CancellationToken cancellationToken)
     {
+        try
+        {
+            // The first try outside the pipeline: nearly every call succeeds, and Polly's machinery is not free per item.
+            return await call(cancellationToken);
+        }
+        catch (Exception ex) when (ItemFailures.IsClusterFault(ex) && !cancellationToken.IsCancellationRequested)
+        {
+            // A fault: retried under the pipeline, whose budget counts from here.
+        }
+
         var context = ResilienceContextPool.Shared.Get(continueOnCapturedContext: true, cancellationToken);
         try
         {
