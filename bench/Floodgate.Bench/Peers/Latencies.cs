@@ -49,6 +49,23 @@ internal sealed class Latencies
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="callers"/> loops of calls at once for <paramref name="duration"/>, unmeasured: long enough for
+    /// the JIT's tiers (client and server) to reach the code a long-running service runs, so what follows measures that.
+    /// </summary>
+    public static Task WarmUpAsync(int callers, TimeSpan duration, Func<Task> call)
+    {
+        var until = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        return Task.WhenAll(Enumerable.Range(0, callers).Select(async _ =>
+        {
+            await Task.Yield();
+            while (Stopwatch.GetTimestamp() < until)
+            {
+                await call();
+            }
+        }));
+    }
+
     /// <summary>Runs <paramref name="callers"/> loops of <paramref name="each"/> calls at once.</summary>
     public static Task Concurrently(int callers, int each, Func<int, Task> call) =>
         Task.WhenAll(Enumerable.Range(0, callers).Select(async caller =>

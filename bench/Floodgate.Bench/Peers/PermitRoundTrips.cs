@@ -6,16 +6,33 @@ namespace Floodgate.Bench.Peers;
 /// <summary>Acquire + release of one permit of a Floodgate limiter through the SDK, with as many permits as callers.</summary>
 internal static class PermitRoundTrips
 {
-    public static async Task<Latencies> MeasureAsync(IFloodgateClient client, string limiter, int callers, int each, CancellationToken cancellationToken = default)
+    /// <summary>How the round trip releases: <see cref="IFloodgateClient.ReleaseLeaseOneWay"/> or <see cref="IFloodgateClient.ReleaseLeaseAsync"/>.</summary>
+    public enum Release
+    {
+        OneWay,
+        Answered,
+    }
+
+    public static async Task<Latencies> MeasureAsync(
+        IFloodgateClient client, string limiter, Release release, int callers, int each, TimeSpan warmUp, CancellationToken cancellationToken = default)
     {
         await client.SetLimitsAsync(limiter, new LimiterLimits(callers), cancellationToken);
+        var request = new AcquireRequest("bench", 1, TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1));
         async Task RoundTripAsync()
         {
-            var result = await client.TryAcquireLeaseAsync(limiter, new AcquireRequest("bench", 1, TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1)), cancellationToken);
-            await client.ReleaseLeaseAsync(limiter, result.Lease?.LeaseId ?? throw new InvalidOperationException($"No permit of {limiter} ({result.Failure})."), cancellationToken);
+            var result = await client.TryAcquireLeaseAsync(limiter, request, cancellationToken);
+            var leaseId = result.Lease?.LeaseId ?? throw new InvalidOperationException($"No permit of {limiter} ({result.Failure}).");
+            if (release == Release.OneWay)
+            {
+                client.ReleaseLeaseOneWay(limiter, leaseId);
+            }
+            else
+            {
+                await client.ReleaseLeaseAsync(limiter, leaseId, cancellationToken);
+            }
         }
 
-        await Latencies.Concurrently(callers, Math.Max(10, each / 10), _ => RoundTripAsync()); // warm-up
+        await Latencies.WarmUpAsync(callers, warmUp, RoundTripAsync);
         var latencies = new Latencies();
         await Latencies.Concurrently(callers, each, _ => latencies.TimeAsync(RoundTripAsync));
         return latencies;

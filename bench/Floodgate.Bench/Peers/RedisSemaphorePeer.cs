@@ -12,7 +12,7 @@ internal sealed class RedisSemaphorePeer(string connectionString) : IAsyncDispos
     private ConnectionMultiplexer? _redis;
 
     /// <summary>Acquire + release, <paramref name="callers"/> at once, with as many permits as callers (never waiting).</summary>
-    public async Task<Latencies> PermitRoundTripsAsync(int callers, int each, CancellationToken cancellationToken = default)
+    public async Task<Latencies> PermitRoundTripsAsync(int callers, int each, TimeSpan warmUp, CancellationToken cancellationToken = default)
     {
         _redis ??= await ConnectionMultiplexer.ConnectAsync(connectionString);
         var semaphore = new RedisDistributedSemaphore($"bench-semaphore-{callers}", callers, _redis.GetDatabase());
@@ -21,7 +21,7 @@ internal sealed class RedisSemaphorePeer(string connectionString) : IAsyncDispos
             await using var handle = await semaphore.AcquireAsync(TimeSpan.FromSeconds(30), cancellationToken);
         }
 
-        await Latencies.Concurrently(callers, Math.Max(10, each / 10), _ => RoundTripAsync()); // warm-up
+        await Latencies.WarmUpAsync(callers, warmUp, RoundTripAsync);
         var latencies = new Latencies();
         await Latencies.Concurrently(callers, each, _ => latencies.TimeAsync(RoundTripAsync));
         return latencies;

@@ -202,7 +202,7 @@ internal sealed partial class GlobalLimiterGrain(
     public async Task<Lease?> RenewAsync(RenewRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        RequireLeaseId(request.LeaseId);
+        LeaseIds.Require(request.LeaseId);
         ThrowIfMoved();
         var renewed = _ledger.Renew(request.LeaseId, request.Holder);
         if (renewed is not null)
@@ -217,11 +217,21 @@ internal sealed partial class GlobalLimiterGrain(
 
     public Task<bool> ReleaseAsync(string leaseId)
     {
-        RequireLeaseId(leaseId);
+        LeaseIds.Require(leaseId);
         ThrowIfMoved();
-        var released = _ledger.Release(leaseId);
-        ScheduleWake();
-        return Task.FromResult(released);
+        return Task.FromResult(Release(leaseId));
+    }
+
+    public Task ReleaseOneWayAsync(string leaseId)
+    {
+        // Nobody hears an answer or an error. A fenced activation changes nothing: the owner counts the lease until its
+        // expiry, as it would for a release lost on the way.
+        if (LeaseIds.Check(leaseId) is null && !_fenced)
+        {
+            Release(leaseId);
+        }
+
+        return Task.CompletedTask;
     }
 
     public Task ReportUsageAsync(UsageReport report)
@@ -364,6 +374,13 @@ internal sealed partial class GlobalLimiterGrain(
         }
 
         return AcquireResult.Success(lease, Available);
+    }
+
+    private bool Release(string leaseId)
+    {
+        var released = _ledger.Release(leaseId);
+        ScheduleWake();
+        return released;
     }
 
     private LimiterStatus Snapshot() => _ledger.Snapshot(Source, _epoch);
@@ -596,9 +613,9 @@ internal sealed partial class GlobalLimiterGrain(
             errors.Add(holderProblem);
         }
 
-        if (report.LeaseId is { } leaseId && (string.IsNullOrWhiteSpace(leaseId) || leaseId.Length > FloodgateDefaults.MaxNameLength))
+        if (report.LeaseId is { } leaseId && LeaseIds.Check(leaseId) is { } leaseIdProblem)
         {
-            errors.Add($"A lease id must be 1 to {FloodgateDefaults.MaxNameLength} characters.");
+            errors.Add(leaseIdProblem);
         }
 
         if (!Enum.IsDefined(report.Outcome))
@@ -651,14 +668,6 @@ internal sealed partial class GlobalLimiterGrain(
     }
 
     private int Available => Math.Max(0, _ledger.EffectiveMaxConcurrency - _ledger.InUse);
-
-    private static void RequireLeaseId(string leaseId)
-    {
-        if (string.IsNullOrWhiteSpace(leaseId) || leaseId.Length > FloodgateDefaults.MaxNameLength)
-        {
-            throw new FloodgateValidationException($"A lease id is required (at most {FloodgateDefaults.MaxNameLength} characters).");
-        }
-    }
 
     /// <summary>The limits as set by callers and administrators (written with the lease table).</summary>
     private sealed record LimitsState(int? MaxConcurrency, LimitSource Source, int? RequestsPerMinute, double? RateSafetyFactor, int? TokensPerMinute = null);
