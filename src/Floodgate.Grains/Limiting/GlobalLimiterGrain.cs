@@ -277,36 +277,24 @@ internal sealed partial class GlobalLimiterGrain(
     /// </summary>
     private async Task<AcquireResult> WaitAsync(PermitLedger.Waiter waiter, AcquireRequest request, CancellationToken cancellationToken)
     {
-        waiter.Attach();
+        // The grant completes this call's task directly (no task wrapped around the waiter's): one hop less from the
+        // release that frees the permit to the grant's write. A timer ends the slice, the caller's token cancels.
+        var call = new TaskCompletionSource<Lease?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        waiter.Attach(call);
         ScheduleWake();
         var now = time.GetUtcNow();
         var callDeadline = now + request.WaitTimeout;
         var deadline = waiter.Deadline < callDeadline ? waiter.Deadline : callDeadline;
         var left = deadline - now;
         var slice = left < _options.MaxRequestHold ? left : _options.MaxRequestHold;
+        Lease? granted;
         try
         {
-            return AcquireResult.Success(await waiter.Task.WaitAsync(slice > TimeSpan.Zero ? slice : TimeSpan.Zero, time, cancellationToken), 0);
-        }
-        catch (TimeoutException) when (slice < left && !waiter.Task.IsCompleted)
-        {
-            _ledger.Detach(waiter);
-            return AcquireResult.StillQueued(waiter.RequestId!, Available);
-        }
-        catch (TimeoutException)
-        {
-            if (_ledger.Abandon(waiter, timedOut: true))
+            using (time.CreateTimer(static c => ((TaskCompletionSource<Lease?>)c!).TrySetResult(null), call, slice > TimeSpan.Zero ? slice : TimeSpan.Zero, Timeout.InfiniteTimeSpan))
+            using (cancellationToken.UnsafeRegister(static c => ((TaskCompletionSource<Lease?>)c!).TrySetCanceled(), call))
             {
-                return Unavailable(request.Tokens);
+                granted = await call.Task;
             }
-
-            // Completed in the same turn the timeout fired: granted (the caller gets the lease rather than a leak),
-            // moved, or failed by a limit change.
-            return waiter.Task.IsCompletedSuccessfully
-                ? AcquireResult.Success(waiter.Task.Result, 0)
-                : waiter.Task.Exception?.InnerException is FloodgateValidationException invalid
-                    ? throw invalid
-                    : Moved();
         }
         catch (LimiterMovedException)
         {
@@ -326,6 +314,31 @@ internal sealed partial class GlobalLimiterGrain(
             // Its request id was cancelled while it waited (CancelAcquireAsync).
             return Cancelled(request.RequestId);
         }
+
+        if (granted is not null)
+        {
+            return AcquireResult.Success(granted, 0);
+        }
+
+        // The slice is over.
+        if (slice < left && !waiter.Task.IsCompleted)
+        {
+            _ledger.Detach(waiter);
+            return AcquireResult.StillQueued(waiter.RequestId!, Available);
+        }
+
+        if (_ledger.Abandon(waiter, timedOut: true))
+        {
+            return Unavailable(request.Tokens);
+        }
+
+        // Completed in the same turn the wait ran out: granted (the caller gets the lease rather than a leak), moved, or
+        // failed by a limit change.
+        return waiter.Task.IsCompletedSuccessfully
+            ? AcquireResult.Success(waiter.Task.Result, 0)
+            : waiter.Task.Exception?.InnerException is FloodgateValidationException invalid
+                ? throw invalid
+                : Moved();
     }
 
     /// <summary>
