@@ -160,12 +160,12 @@ internal static class PeersBenchmark
                 foreach (var callers in sizes.RoundTripCallers)
                 {
                     Log($"permit round trip: {callers} caller(s)");
-                    var each = sizes.RoundTripsPerCaller(callers);
-                    var ours = await PermitRoundTrips.MeasureAsync(
-                        external.Client, $"bench-rtt-{callers}", PermitRoundTrips.Release.OneWay, callers, each, sizes.RoundTripWarmUp);
-                    var theirs = await semaphore.PermitRoundTripsAsync(callers, each, sizes.RoundTripWarmUp);
-                    var answered = await PermitRoundTrips.MeasureAsync(
-                        external.Client, $"bench-rtt-answered-{callers}", PermitRoundTrips.Release.Answered, callers, each, sizes.RoundTripWarmUp);
+                    var measured = await Latencies.InterleavedAsync(
+                        callers, sizes.RoundTripsPerCaller(callers), PeerSizes.RoundTripBlocks, sizes.RoundTripWarmUp,
+                        await PermitRoundTrips.PrepareAsync(external.Client, $"bench-rtt-{callers}", PermitRoundTrips.Release.OneWay, callers),
+                        await semaphore.PermitRoundTripAsync(callers),
+                        await PermitRoundTrips.PrepareAsync(external.Client, $"bench-rtt-answered-{callers}", PermitRoundTrips.Release.Answered, callers));
+                    var (ours, theirs, answered) = (measured[0], measured[1], measured[2]);
                     const string redisPeer = "DistributedLock.Redis `RedisDistributedSemaphore`";
                     rows.Add(PeerRow.Lower($"Permit round trip (acquire + one-way release) p50, {callers} caller(s), {ours.Count:N0} round trips",
                         ours.Percentile(50), redisPeer, theirs.Percentile(50), Milliseconds));

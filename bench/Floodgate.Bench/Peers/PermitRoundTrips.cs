@@ -13,12 +13,13 @@ internal static class PermitRoundTrips
         Answered,
     }
 
-    public static async Task<Latencies> MeasureAsync(
-        IFloodgateClient client, string limiter, Release release, int callers, int each, TimeSpan warmUp, CancellationToken cancellationToken = default)
+    /// <summary>One round trip on <paramref name="limiter"/>, set to as many permits as <paramref name="callers"/>.</summary>
+    public static async Task<Func<Task>> PrepareAsync(
+        IFloodgateClient client, string limiter, Release release, int callers, CancellationToken cancellationToken = default)
     {
         await client.SetLimitsAsync(limiter, new LimiterLimits(callers), cancellationToken);
         var request = new AcquireRequest("bench", 1, TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(1));
-        async Task RoundTripAsync()
+        return async () =>
         {
             var result = await client.TryAcquireLeaseAsync(limiter, request, cancellationToken);
             var leaseId = result.Lease?.LeaseId ?? throw new InvalidOperationException($"No permit of {limiter} ({result.Failure}).");
@@ -30,11 +31,6 @@ internal static class PermitRoundTrips
             {
                 await client.ReleaseLeaseAsync(limiter, leaseId, cancellationToken);
             }
-        }
-
-        await Latencies.WarmUpAsync(callers, warmUp, RoundTripAsync);
-        var latencies = new Latencies();
-        await Latencies.Concurrently(callers, each, _ => latencies.TimeAsync(RoundTripAsync));
-        return latencies;
+        };
     }
 }
