@@ -280,7 +280,7 @@ internal sealed class PermitLedger(string name, TimeProvider time)
         }
 
         var renewed = entry.Lease with { ExpiresAt = time.GetUtcNow() + entry.Lease.Ttl };
-        _leases[leaseId] = entry with { Lease = renewed };
+        _leases[leaseId] = new LeaseEntry(renewed, entry.GrantedAt, entry.RequestId);
         IndexExpiry(renewed);
         Version++;
         return renewed;
@@ -402,8 +402,7 @@ internal sealed class PermitLedger(string name, TimeProvider time)
     }
 
     /// <summary>The lease table as persisted.</summary>
-    public List<PersistedLease> SnapshotLeases() =>
-        _leases.Values.Select(e => new PersistedLease(e.Lease.LeaseId, e.Lease.Holder, e.Lease.Weight, e.Lease.Ttl, e.Lease.ExpiresAt, e.GrantedAt, e.RequestId)).ToList();
+    public List<PersistedLease> SnapshotLeases() => _leases.Values.Select(e => e.Persisted).ToList();
 
     /// <summary>
     /// Stops granting for good and fails every waiter with <paramref name="reason"/>: another activation owns the limiter
@@ -683,7 +682,17 @@ internal sealed class PermitLedger(string name, TimeProvider time)
         return true;
     }
 
-    private sealed record LeaseEntry(Lease Lease, DateTimeOffset GrantedAt, string? RequestId);
+    /// <summary>A lease in the table, with its persisted form made once (the table is written on every group commit).</summary>
+    private sealed class LeaseEntry(Lease lease, DateTimeOffset grantedAt, string? requestId)
+    {
+        public Lease Lease { get; } = lease;
+
+        public DateTimeOffset GrantedAt { get; } = grantedAt;
+
+        public string? RequestId { get; } = requestId;
+
+        public PersistedLease Persisted { get; } = new(lease.LeaseId, lease.Holder, lease.Weight, lease.Ttl, lease.ExpiresAt, grantedAt, requestId);
+    }
 
     private sealed class UsageTally
     {
