@@ -52,11 +52,11 @@ internal sealed class Latencies
     /// <summary>
     /// Times <paramref name="operations"/> side by side: each is first run unmeasured for <paramref name="warmUp"/> (long
     /// enough for the JIT's tiers, in client and server, to reach the code a long-running service runs), then all are
-    /// measured in <paramref name="blocks"/> turns, <paramref name="callers"/> loops at once, so a change of the machine's
+    /// measured in <paramref name="turns"/> turns, <paramref name="callers"/> loops at once, so a change of the machine's
     /// load during the measurement falls on every operation alike. Returns one <see cref="Latencies"/> per operation,
     /// of <paramref name="each"/> calls per caller.
     /// </summary>
-    public static async Task<Latencies[]> InterleavedAsync(int callers, int each, int blocks, TimeSpan warmUp, params Func<Task>[] operations)
+    public static async Task<Latencies[]> InterleavedAsync(int callers, int each, int turns, TimeSpan warmUp, params Func<Task>[] operations)
     {
         foreach (var operation in operations)
         {
@@ -65,9 +65,9 @@ internal sealed class Latencies
         }
 
         var latencies = operations.Select(_ => new Latencies()).ToArray();
-        for (var block = 0; block < blocks; block++)
+        for (var turn = 0; turn < turns; turn++)
         {
-            var calls = each / blocks + (block < each % blocks ? 1 : 0);
+            var calls = each / turns + (turn < each % turns ? 1 : 0);
             for (var i = 0; i < operations.Length; i++)
             {
                 var (operation, measured) = (operations[i], latencies[i]);

@@ -29,8 +29,11 @@ internal sealed record PeerSizes(
         WaitCallers: 64, WaitPermits: 10, WaitRounds: 3, FairSmall: 20, FairLarge: 600, FairLimit: 60,
         RoundTripCallers: [1, 16], RoundTripsPerCaller1: 200, RoundTripWarmUp: TimeSpan.FromSeconds(0.5));
 
-    /// <summary>Turns in which the round trips of Floodgate and its peer alternate (see <see cref="Latencies.InterleavedAsync"/>).</summary>
-    public const int RoundTripBlocks = 10;
+    /// <summary>
+    /// Turns in which the round trips of Floodgate and its peer alternate (see <see cref="Latencies.InterleavedAsync"/>):
+    /// up to 10, each of at least 20 round trips per caller, so a turn is not mostly its callers starting and finishing.
+    /// </summary>
+    public static int RoundTripTurns(int each) => Math.Clamp(each / 20, 1, 10);
 
     /// <summary>Round trips per caller at <paramref name="callers"/> callers (fewer each as callers grow).</summary>
     public int RoundTripsPerCaller(int callers) => Math.Max(20, RoundTripsPerCaller1 / callers * 2);

@@ -160,8 +160,9 @@ internal static class PeersBenchmark
                 foreach (var callers in sizes.RoundTripCallers)
                 {
                     Log($"permit round trip: {callers} caller(s)");
+                    var each = sizes.RoundTripsPerCaller(callers);
                     var measured = await Latencies.InterleavedAsync(
-                        callers, sizes.RoundTripsPerCaller(callers), PeerSizes.RoundTripBlocks, sizes.RoundTripWarmUp,
+                        callers, each, PeerSizes.RoundTripTurns(each), sizes.RoundTripWarmUp,
                         await PermitRoundTrips.PrepareAsync(external.Client, $"bench-rtt-{callers}", PermitRoundTrips.Release.OneWay, callers),
                         await semaphore.PermitRoundTripAsync(callers),
                         await PermitRoundTrips.PrepareAsync(external.Client, $"bench-rtt-answered-{callers}", PermitRoundTrips.Release.Answered, callers));
