@@ -180,7 +180,7 @@ internal static class PeersBenchmark
 
         var command = "dotnet run -c Release --project bench/Floodgate.Bench -- peers" + (quick ? " --quick" : string.Empty) +
             (only is null ? string.Empty : $" --only {string.Join(',', only)}") + (writeTo is null ? string.Empty : $" --write {writeTo}");
-        var section = Section(command, machine, quick, rows, notes);
+        var section = Section(command, machine, quick, sizes, rows, notes);
         Console.WriteLine();
         Console.WriteLine(section);
         if (writeTo is not null)
@@ -191,7 +191,7 @@ internal static class PeersBenchmark
         return 0;
     }
 
-    private static string Section(string command, string machine, bool quick, List<PeerRow> rows, List<string> notes)
+    private static string Section(string command, string machine, bool quick, PeerSizes sizes, List<PeerRow> rows, List<string> notes)
     {
         var text = new StringBuilder()
             .AppendLine(SectionHeading)
@@ -217,10 +217,13 @@ internal static class PeersBenchmark
             .AppendLine("  outcome (end to end) or from releasing a gate that held every permit while the batch was submitted and queued")
             .AppendLine("  (processing only). BullMQ: one worker of concurrency 256 with queue-wide (global) concurrency 256, jobs added in")
             .AppendLine("  bulks of 1,000 while it runs (end to end) or all before it starts (processing only); completed jobs kept.")
-            .AppendLine("- *Permit round trip*: one acquire and one release of a permit with as many permits as callers (no waiting). Floodgate:")
-            .AppendLine("  a separate `Silo` process (in-memory storage), called by this process as an external client over TCP through")
-            .AppendLine("  `IFloodgateClient.TryAcquireLeaseAsync`/`ReleaseLeaseAsync` (the lease table's group-committed write included);")
-            .AppendLine("  the peer: `RedisDistributedSemaphore.AcquireAsync` and disposing the handle, against the redis-server process.")
+            .AppendLine("- *Permit round trip*: one acquire and one release of a permit with as many permits as callers. Floodgate: a separate")
+            .AppendLine("  `Silo` process (in-memory storage), called by this process as an external client over TCP through")
+            .AppendLine("  `IFloodgateClient.TryAcquireLeaseAsync` (answered once the lease table's group-committed write holds the grant) and")
+            .AppendLine("  `ReleaseLeaseOneWay` (one message, no answer; a caller's next acquire may overtake it and then waits for it) or")
+            .AppendLine("  `ReleaseLeaseAsync` (answered); the peer: `RedisDistributedSemaphore.AcquireAsync` and disposing the handle (answered),")
+            .AppendLine(CultureInfo.InvariantCulture, $"  against the redis-server process. Each of the three first runs unmeasured for {sizes.RoundTripWarmUp.TotalSeconds:0.#} s (the JIT's tiers in client and")
+            .AppendLine("  silo reach steady code), then they are measured in alternating turns, so a change of load falls on all three alike.")
             .AppendLine("- *Acquire-wait*: the wait of each acquire while every caller holds its permit for 50 ms and asks again; Floodgate's")
             .AppendLine("  limiter queues FIFO within a holder and round-robin across holders (each caller is its own holder).")
             .AppendLine("- *Fairness*: the small batch's time submitted right behind the large one, divided by its time alone. A single")
