@@ -171,6 +171,10 @@ public sealed class FloodgateClient : IFloodgateClient
         Limiter(limiter).ReleaseAsync(leaseId).WaitAsync(cancellationToken);
 
     /// <inheritdoc />
+    public void ReleaseLeaseOneWay(string limiter, string leaseId) =>
+        Limiter(limiter).ReleaseOneWayAsync(LeaseIds.Require(leaseId)).Ignore();
+
+    /// <inheritdoc />
     public System.Threading.RateLimiting.RateLimiter GetRateLimiter(string limiter, RateLimiting.FloodgateRateLimiterOptions? options = null)
     {
         Names.Require("Limiter name", limiter);

@@ -52,7 +52,7 @@ public static class FloodgateSiloExtensions
 
         // Grain state (batch specs, outcomes, limiter records) is stored with the Orleans serializer: the state types
         // are [GenerateSerializer] records with stable ids, which the default JSON storage serializer cannot rebuild.
-        services.AddSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>();
+        services.AddSingleton<IGrainStorageSerializer, GrainStateSerializer>();
         services.AddValidatedOptions<LimiterOptions, LimiterOptionsValidator>(configuration, LimiterOptions.SectionName);
         services.AddValidatedOptions<CircuitBreakerOptions, CircuitBreakerOptionsValidator>(configuration, CircuitBreakerOptions.SectionName);
         services.AddValidatedOptions<ItemProcessingOptions, ItemProcessingOptionsValidator>(configuration, ItemProcessingOptions.SectionName);

@@ -174,6 +174,8 @@ public sealed class LimiterLeaseTests
             return Task.FromResult(true);
         }
 
+        public Task ReleaseOneWayAsync(string leaseId) => throw new NotSupportedException();
+
         public Task<LimiterConfiguration> ConfigureAsync(int maxConcurrency) => throw new NotSupportedException();
 
         public Task<AcquireResult> AcquireAsync(AcquireRequest request, CancellationToken cancellationToken = default) => throw new NotSupportedException();
