@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Text;
 using Floodgate.ProcessCluster.Api;
+using Floodgate.ProcessCluster.Processes;
 using Floodgate.ProcessCluster.Silos;
 
 namespace Floodgate.Bench.Scale;
@@ -18,50 +19,104 @@ namespace Floodgate.Bench.Scale;
 /// </summary>
 internal static class SiloProcessBenchmark
 {
+    /// <summary>A way of running the silo process: its settings (command line), environment, build and what the harness sends first.</summary>
+    private sealed record SiloVariant(
+        string Key,
+        string Description,
+        IReadOnlyDictionary<string, string>? Settings = null,
+        IReadOnlyDictionary<string, string>? Environment = null,
+        bool Published = false,
+        int PreBatch = 0,
+        int PreRounds = 1);
+
     public const string SectionHeading = "## Silo process: first batch against warm, and scale";
 
     private const int Limit = 256;
 
-    /// <summary>The runtime settings the first-batch runs compare (environment of the silo process).</summary>
-    private static readonly (string Name, Dictionary<string, string> Environment)[] JitVariants =
+    /// <summary>The ways of running the silo the first-batch rows compare; <c>--variants</c> picks some by key.</summary>
+    private static readonly SiloVariant[] Variants =
     [
-        ("defaults (tiered compilation, tiered PGO, ReadyToRun framework)", []),
-        ("`DOTNET_TieredPGO=0`", new() { ["DOTNET_TieredPGO"] = "0" }),
-        ("`DOTNET_TieredCompilation=0` (fully optimized JIT at once)", new() { ["DOTNET_TieredCompilation"] = "0" }),
-        ("`DOTNET_ReadyToRun=0` (framework's precompiled code unused)", new() { ["DOTNET_ReadyToRun"] = "0" }),
+        new("cold", "defaults, warm-up off (tiered compilation, tiered PGO, ReadyToRun framework)", Cold),
+        new("warm-up", "**defaults: start-up warm-up on**"),
+        new("warm-up-pgo0", "start-up warm-up on, `DOTNET_TieredPGO=0`", Environment: Env("DOTNET_TieredPGO", "0")),
+        new("cold-pgo0", "warm-up off, `DOTNET_TieredPGO=0`", Cold, Env("DOTNET_TieredPGO", "0")),
+        new("cold-tc0", "warm-up off, `DOTNET_TieredCompilation=0` (fully optimized JIT at once)", Cold, Env("DOTNET_TieredCompilation", "0")),
+        new("cold-r2r0", "warm-up off, `DOTNET_ReadyToRun=0` (framework's precompiled code unused)", Cold, Env("DOTNET_ReadyToRun", "0")),
+        new("cold-loops0", "warm-up off, `DOTNET_TC_QuickJitForLoops=0` (methods with loops optimized at once)", Cold, Env("DOTNET_TC_QuickJitForLoops", "0")),
+        new("cold-published-r2r", "warm-up off, published with `PublishReadyToRun` (our assemblies and packages precompiled)", Cold, Published: true),
+        new("cold-prebatch-5000", "warm-up off, harness sends 5,000 items first", Cold, PreBatch: 5000),
+        new("cold-rounds-4x1000", "warm-up off, harness sends 4 batches of 1,000 items, 1 s apart", Cold, PreBatch: 1000, PreRounds: 4),
     ];
+
+    private static Dictionary<string, string> Cold => new() { ["Floodgate:Silo:WarmUp:Enabled"] = "false" };
+
+    private static Dictionary<string, string> Env(string name, string value) => new() { [name] = value };
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var sizes = (Option(args, "--items") ?? "100000,1000000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        var sizes = (args.Contains("--warm-only") ? string.Empty : Option(args, "--items") ?? "100000,1000000").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         var warmItems = int.Parse(Option(args, "--warm-items") ?? "20000", CultureInfo.InvariantCulture);
+        var repeat = int.Parse(Option(args, "--repeat") ?? "1", CultureInfo.InvariantCulture);
         var bound = TimeSpan.FromMinutes(double.Parse(Option(args, "--bound-minutes") ?? "10", CultureInfo.InvariantCulture));
+        var variantKeys = (Option(args, "--variants") ?? "cold,warm-up,cold-pgo0,cold-tc0,cold-r2r0").Split(',', StringSplitOptions.RemoveEmptyEntries);
         var writeTo = Option(args, "--write");
         var machine = MachineInfo.Describe();
         var logDirectory = Path.Combine(Path.GetTempPath(), "floodgate-bench-silo", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
         void Log(string line) => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}");
 
+        string? published = null;
         var warmRows = new List<string>();
-        foreach (var (name, environment) in JitVariants)
+        foreach (var key in variantKeys)
         {
-            await using var silo = await StartSiloAsync($"warm-{warmRows.Count + 1}", logDirectory, environment);
-            var times = new List<TimeSpan>();
-            for (var run = 0; run < 3; run++)
+            var variant = Variants.FirstOrDefault(v => v.Key == key) ?? throw new ArgumentException($"Unknown variant '{key}' (known: {string.Join(", ", Variants.Select(v => v.Key))}).");
+            if (variant.Published)
             {
-                times.Add((await RunBatchAsync(silo, $"warm-{run}", warmItems, bound)).Elapsed);
+                published ??= await PublishReadyToRunAsync(logDirectory, Log);
             }
 
-            var first = times[0];
-            var warm = times.Skip(1).Min();
-            Log($"{name}: {string.Join(", ", times.Select(t => $"{t.TotalSeconds:0.00} s"))}");
+            var ratios = new List<double>();
+            var firstRates = new List<double>();
+            var warmRates = new List<double>();
+            for (var round = 0; round < repeat; round++)
+            {
+                var load = MachineInfo.LoadAverage();
+                var startedAt = Stopwatch.GetTimestamp();
+                await using var silo = await StartSiloAsync($"warm-{key}-{round + 1}", logDirectory, variant.Settings, variant.Environment, variant.Published ? published : null);
+                var ready = Stopwatch.GetElapsedTime(startedAt);
+                var readyCpu = CpuTime(silo.Process.Id);
+                for (var pre = 0; variant.PreBatch > 0 && pre < variant.PreRounds; pre++)
+                {
+                    var cpuBefore = CpuTime(silo.Process.Id);
+                    var preTime = (await RunBatchAsync(silo, $"pre-{pre}", variant.PreBatch, bound)).Elapsed;
+                    Log($"  pre-batch {pre}: {preTime.TotalSeconds:0.00} s, cpu {(CpuTime(silo.Process.Id) - cpuBefore).TotalSeconds:0.00} s");
+                    await Task.Delay(1000);
+                }
+
+                var times = new List<TimeSpan>();
+                var cpu = new List<TimeSpan>();
+                for (var run = 0; run < 3; run++)
+                {
+                    var cpuBefore = CpuTime(silo.Process.Id);
+                    times.Add((await RunBatchAsync(silo, $"warm-{run}", warmItems, bound)).Elapsed);
+                    cpu.Add(CpuTime(silo.Process.Id) - cpuBefore);
+                }
+
+                var first = times[0];
+                var warm = times.Skip(1).Min();
+                ratios.Add(first / warm);
+                firstRates.Add(warmItems / first.TotalSeconds);
+                warmRates.Add(warmItems / warm.TotalSeconds);
+                Log($"{key} #{round + 1}: ready in {ready.TotalSeconds:0.0} s (cpu {readyCpu.TotalSeconds:0.00} s), batches {string.Join(", ", times.Select(t => $"{t.TotalSeconds:0.00} s"))}, cpu {string.Join(", ", cpu.Select(t => $"{t.TotalSeconds:0.00} s"))}, first/warm {first / warm:0.00} (load {load} -> {MachineInfo.LoadAverage()})");
+            }
+
             warmRows.Add(string.Create(CultureInfo.InvariantCulture,
-                $"| {name} | {warmItems / first.TotalSeconds:N0}/s | {warmItems / warm.TotalSeconds:N0}/s | **{first / warm:0.00}×** |"));
+                $"| {variant.Description} | {Median(firstRates):N0}/s | {Median(warmRates):N0}/s | **{Median(ratios):0.00}×**{(repeat > 1 ? $" ({ratios.Min():0.00}–{ratios.Max():0.00})" : string.Empty)} |"));
         }
 
         var scaleRows = new List<string>();
         foreach (var items in sizes)
         {
-            await using var silo = await StartSiloAsync($"scale-{items}", logDirectory, []);
+            await using var silo = await StartSiloAsync($"scale-{items}", logDirectory, null, null);
             var idle = Memory(silo.Process.Id);
             var (elapsed, progress) = await RunBatchAsync(silo, "scale", items, bound);
             var peak = Memory(silo.Process.Id);
@@ -115,15 +170,24 @@ internal static class SiloProcessBenchmark
         return 0;
     }
 
-    private static async Task<SiloProcess> StartSiloAsync(string name, string logDirectory, Dictionary<string, string> environment)
+    private static async Task<SiloProcess> StartSiloAsync(
+        string name, string logDirectory, IReadOnlyDictionary<string, string>? settings, IReadOnlyDictionary<string, string>? environment, string? siloDll = null)
     {
-        // The harness passes its "secrets" as environment variables, which is where DOTNET_* settings must go.
-        var silo = SiloProcess.Start(name, logDirectory, new Dictionary<string, string>
+        var all = new Dictionary<string, string>
         {
             ["Floodgate:Silo:Clustering"] = "Localhost",
             ["Floodgate:Silo:Dashboard"] = "false",
             ["Logging:LogLevel:Default"] = "Warning",
-        }, environment);
+            ["Logging:LogLevel:Floodgate.Silo.Hosting.WarmUp"] = "Information",
+            ["Logging:LogLevel:Floodgate.Grains.WarmUp"] = "Debug",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            all[key] = value;
+        }
+
+        // The harness passes its "secrets" as environment variables, which is where DOTNET_* settings must go.
+        var silo = SiloProcess.Start(name, logDirectory, all, environment ?? new Dictionary<string, string>(), siloDll);
         await silo.WaitReadyAsync(TimeSpan.FromSeconds(90), CancellationToken.None);
         return silo;
     }
@@ -170,12 +234,42 @@ internal static class SiloProcessBenchmark
         }
     }
 
+    /// <summary>CPU time the process has used so far, user and system (<c>/proc/{pid}/stat</c>, in clock ticks of 10 ms).</summary>
+    private static TimeSpan CpuTime(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return TimeSpan.FromMilliseconds(ticks * 10);
+    }
+
     /// <summary>Resident memory now and its high-water mark (<c>/proc/{pid}/status</c>), in MiB.</summary>
     private static (double RssMiB, double PeakMiB) Memory(int pid)
     {
         var lines = File.ReadAllLines($"/proc/{pid}/status");
         double Kib(string key) => double.Parse(lines.First(l => l.StartsWith(key, StringComparison.Ordinal)).Split(':')[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
         return (Kib("VmRSS") / 1024, Kib("VmHWM") / 1024);
+    }
+
+    /// <summary>Publishes the silo with ReadyToRun code for every assembly into the log directory; the path of its DLL.</summary>
+    private static async Task<string> PublishReadyToRunAsync(string logDirectory, Action<string> log)
+    {
+        var output = Path.Combine(logDirectory, "silo-r2r");
+        var project = Path.Combine(Path.GetDirectoryName(Programs.SiloDll)!, "..", "..", "..", "Silo.csproj");
+        log($"publishing {Path.GetFullPath(project)} with ReadyToRun to {output}");
+        using var publish = Process.Start(new ProcessStartInfo("dotnet", ["publish", Path.GetFullPath(project), "-c", "Release", "-r", "linux-x64", "--self-contained", "false", "-p:PublishReadyToRun=true", "-o", output])
+        {
+            RedirectStandardOutput = true,
+        })!;
+        var text = await publish.StandardOutput.ReadToEndAsync();
+        await publish.WaitForExitAsync();
+        return publish.ExitCode == 0 ? Path.Combine(output, "Floodgate.Silo.dll") : throw new InvalidOperationException($"dotnet publish failed:\n{text}");
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
     private static string? Option(string[] args, string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();

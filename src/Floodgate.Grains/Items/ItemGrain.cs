@@ -142,7 +142,7 @@ internal sealed partial class ItemGrain(
             else
             {
                 var report = new ItemReport(outcome, counters.Retries, counters.RateLimitHits, counters.BreakerRejections, time.GetElapsedTime(started));
-                metrics.ItemFinished(work.Processor, report);
+                metrics.ItemFinished(work.BatchId, work.Processor, report);
                 var batch = GrainFactory.GetGrain<IBatchGrain>(work.BatchId);
                 if (_interrupted)
                 {
