@@ -38,6 +38,7 @@ internal static class SiloProcessBenchmark
     [
         new("cold", "defaults, warm-up off (tiered compilation, tiered PGO, ReadyToRun framework)", Cold),
         new("warm-up", "**defaults: start-up warm-up on**"),
+        new("warm-up-prebatch-1000", "start-up warm-up on, then the harness sends 1,000 items", PreBatch: 1000),
         new("warm-up-pgo0", "start-up warm-up on, `DOTNET_TieredPGO=0`", Environment: Env("DOTNET_TieredPGO", "0")),
         new("cold-pgo0", "warm-up off, `DOTNET_TieredPGO=0`", Cold, Env("DOTNET_TieredPGO", "0")),
         new("cold-tc0", "warm-up off, `DOTNET_TieredCompilation=0` (fully optimized JIT at once)", Cold, Env("DOTNET_TieredCompilation", "0")),

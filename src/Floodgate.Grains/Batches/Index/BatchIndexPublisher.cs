@@ -27,7 +27,7 @@ internal sealed class BatchIndexPublisher(IGrainFactory grains, TimeProvider tim
     public Task RemoveAsync(string batchId)
     {
         _removed = true;
-        return Enqueue(index => index.RemoveAsync(batchId));
+        return WarmUpNames.IsWarmUp(batchId) ? Task.CompletedTask : Enqueue(index => index.RemoveAsync(batchId));
     }
 
     private Task Enqueue(Func<IBatchIndexUpdates, Task> change)
