@@ -15,6 +15,8 @@ internal static class WarmUpRegistration
         services.AddSingleton(Microsoft.Extensions.Options.Options.Create(options));
         services.AddSingleton<WarmUpStatus>();
         services.AddSingleton<SiloWarmUp>();
+        services.AddTransient<WarmUpHttp>();
+        services.AddSingleton<Func<WarmUpHttp>>(sp => () => sp.GetRequiredService<WarmUpHttp>());
         services.AddHostedService<WarmUpService>();
         services.AddHealthChecks().AddCheck<WarmUpHealthCheck>("warm-up", tags: [HealthConstants.ReadyTag]);
         return services;

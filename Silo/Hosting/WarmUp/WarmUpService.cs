@@ -5,13 +5,15 @@ namespace Floodgate.Silo.Hosting.WarmUp;
 
 /// <summary>
 /// Runs the start-up warm-up (<see cref="SiloWarmUp"/>) once the silo has joined its cluster, in the background: Orleans
-/// takes grain calls at once, only <c>/health/ready</c> waits for it (<see cref="WarmUpHealthCheck"/>). A warm-up that
-/// fails or runs out of time is logged and the silo goes on cold; it never stops the silo.
+/// takes grain calls at once, only <c>/health/ready</c> waits for it (<see cref="WarmUpHealthCheck"/>). After each round
+/// the HTTP API is warmed too (<see cref="WarmUpHttp"/>). A warm-up that fails or runs out of time is logged and the silo
+/// goes on cold; it never stops the silo.
 /// </summary>
 internal sealed partial class WarmUpService(
     SiloWarmUp warmUp,
     WarmUpStatus status,
     IOptions<WarmUpOptions> options,
+    Func<WarmUpHttp> http,
     TimeProvider time,
     ILogger<WarmUpService> logger) : BackgroundService
 {
@@ -29,9 +31,11 @@ internal sealed partial class WarmUpService(
         var started = time.GetTimestamp();
         using var budget = new CancellationTokenSource(settings.Timeout, time);
         using var stopOrBudget = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, budget.Token);
+        using var api = http();
         try
         {
-            var result = await warmUp.RunAsync(new WarmUpPlan(settings.Items, settings.MaxRounds, WarmUpDefaults.Concurrency), stopOrBudget.Token);
+            var plan = new WarmUpPlan(settings.Items, settings.MaxRounds, WarmUpDefaults.Concurrency);
+            var result = await warmUp.RunAsync(plan, stopOrBudget.Token, api.AfterRoundAsync);
             var seconds = time.GetElapsedTime(started).TotalSeconds;
             LogWarmedUp(seconds, result.Rounds, result.Items, result.CompiledMethods, result.Settled ? "settled" : "still compiling at the last round");
             status.Finish(FormattableString.Invariant($"Warmed up in {seconds:0.0} s ({result.Rounds} rounds, {result.Items} items)."));

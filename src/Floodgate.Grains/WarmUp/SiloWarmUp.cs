@@ -48,8 +48,11 @@ public sealed partial class SiloWarmUp
     /// <summary>
     /// Runs the warm-up under <paramref name="plan"/> until it settles, <paramref name="cancellationToken"/> fires (the silo
     /// stops, or the caller's time budget ran out) or a round fails; then erases it. Throws what a round threw, after erasing.
+    /// <paramref name="afterRound"/>, when given, runs after each round's items have their outcomes (before the JIT wait),
+    /// while the batch is still there to be read.
     /// </summary>
-    public async Task<WarmUpResult> RunAsync(WarmUpPlan plan, CancellationToken cancellationToken)
+    public async Task<WarmUpResult> RunAsync(
+        WarmUpPlan plan, CancellationToken cancellationToken, Func<WarmUpRound, CancellationToken, Task>? afterRound = null)
     {
         ArgumentNullException.ThrowIfNull(plan);
         var name = WarmUpNames.NewRun();
@@ -94,6 +97,11 @@ public sealed partial class SiloWarmUp
 
                 version = await WaitForOutcomesAsync(batch, items, version, cancellationToken);
                 await ReadBackAsync(batch, first, items, cancellationToken);
+                if (afterRound is not null)
+                {
+                    await afterRound(new WarmUpRound(name, first, items - first), cancellationToken);
+                }
+
                 var worked = _time.GetElapsedTime(started);
 
                 // Pausing matters: the runtime starts counting calls towards tier-up only after a short time without new

@@ -14,3 +14,9 @@ public sealed record WarmUpPlan(int ItemsPerRound, int MaxRounds, int Concurrenc
 /// <param name="Settled">True when the last round compiled (almost) nothing new: the item path runs on optimized code.</param>
 /// <param name="Erased">True when every record of the warm-up was removed (batch, chunks, reminders, limiter record).</param>
 public sealed record WarmUpResult(string Name, int Rounds, int Items, long CompiledMethods, bool Settled, bool Erased);
+
+/// <summary>One finished round, for whoever wants to read it back another way (the silo's own HTTP API, say).</summary>
+/// <param name="Name">The run's batch id (and limiter, and breaker).</param>
+/// <param name="FirstPosition">Position of the round's first item.</param>
+/// <param name="Items">Items of the round; each has its outcome, readable in order from <paramref name="FirstPosition"/>.</param>
+public sealed record WarmUpRound(string Name, int FirstPosition, int Items);
