@@ -67,6 +67,47 @@ public sealed class WarmUpApiTests
         await app.StopAsync();
     }
 
+    [SkippableFact]
+    public async Task StartUp_WarmUpOutlastsItsTimeout_ReadyAnywaySayingSoAndNoTraceInRedis()
+    {
+        var unavailable = RedisProcess.Unavailable();
+        Skip.If(unavailable is not null, unavailable);
+        await using var redis = await RedisProcess.StartAsync(Directory.CreateTempSubdirectory("floodgate-warm-up-").FullName);
+        await using var app = FloodgateSiloHost.Build([], ApiSilo.SiloSettings(
+        [
+            new("Floodgate:Silo:Clustering", "Redis"),
+            new("Floodgate:Silo:RedisConnectionString", redis.ConnectionString),
+            new("Floodgate:Silo:WarmUp:Enabled", "true"),
+            new("Floodgate:Silo:WarmUp:Timeout", "00:00:01"),
+        ]));
+        await app.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromSeconds(30) };
+
+        var ready = await WaitReadyAsync(http);
+
+        Assert.Contains("ran out of time", ready.GetProperty("checks").GetProperty("warm-up").GetProperty("description").GetString());
+        await AssertNothingListedAsync(http);
+        var mentions = await RedisMentionsAsync(redis.ConnectionString, WarmUpNames.Prefix);
+        Assert.True(mentions.Count == 0, $"Redis still mentions the warm-up: {string.Join(", ", mentions)}");
+        await app.StopAsync();
+    }
+
+    private static async Task<JsonElement> WaitReadyAsync(HttpClient http)
+    {
+        var deadline = DateTime.UtcNow + ReadyTimeout;
+        while (true)
+        {
+            var response = await http.GetAsync("/health/ready");
+            if (response.StatusCode == HttpStatusCode.OK)
+            {
+                return await JsonAsync(response);
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"not ready within {ReadyTimeout}: {await response.Content.ReadAsStringAsync()}");
+            await Task.Delay(100);
+        }
+    }
+
     private static async Task AssertNothingListedAsync(HttpClient http)
     {
         var batches = await ApiAssert.JsonAsync(await http.GetAsync("/api/batches?limit=500"), HttpStatusCode.OK);

@@ -12,106 +12,71 @@ namespace Floodgate.Bench.Scale;
 /// The <c>silo</c> scenario, on real <c>Silo</c> processes (Localhost clustering, in-memory storage, started with the
 /// process harness of <c>tests/Floodgate.ProcessCluster</c>) fed over the HTTP API:
 /// <list type="bullet">
-/// <item>first batch against warm ones: a fresh silo runs the same echo batch three times; the first one's time over the
-/// best later one, for the runtime's default settings and for JIT variants set through <c>DOTNET_*</c> variables;</item>
+/// <item>first batch against warm ones: a fresh silo, once ready (<c>/health</c>, which waits for the start-up warm-up),
+/// runs the same echo batch three times; the first one's time (and the silo's CPU time) over the best later one, with and
+/// without the start-up warm-up and for JIT variants set through <c>DOTNET_*</c> variables or a ReadyToRun publish;</item>
 /// <item>scale: one echo batch per size on a fresh silo, from submit to completion, and the silo's peak RSS (VmHWM).</item>
 /// </list>
+/// On a shared machine each first-batch row runs <c>--repeat</c> times (3) on fresh silos and reports the median and the
+/// spread; the silo's CPU time per batch, read from <c>/proc</c>, is far less disturbed by other work than wall time.
 /// </summary>
 internal static class SiloProcessBenchmark
 {
-    /// <summary>A way of running the silo process: its settings (command line), environment, build and what the harness sends first.</summary>
-    private sealed record SiloVariant(
-        string Key,
-        string Description,
-        IReadOnlyDictionary<string, string>? Settings = null,
-        IReadOnlyDictionary<string, string>? Environment = null,
-        bool Published = false,
-        int PreBatch = 0,
-        int PreRounds = 1);
-
     public const string SectionHeading = "## Silo process: first batch against warm, and scale";
 
     private const int Limit = 256;
 
-    /// <summary>The ways of running the silo the first-batch rows compare; <c>--variants</c> picks some by key.</summary>
+    /// <summary>The ways of running the silo the first-batch rows compare, in table order; <c>--variants</c> picks some by key.</summary>
     private static readonly SiloVariant[] Variants =
     [
-        new("cold", "defaults, warm-up off (tiered compilation, tiered PGO, ReadyToRun framework)", Cold),
+        new("cold", "start-up warm-up off (the runtime's defaults: tiered compilation, tiered PGO, ReadyToRun framework)", WarmUpOff),
         new("warm-up", "**defaults: start-up warm-up on**"),
-        new("warm-up-prebatch-1000", "start-up warm-up on, then the harness sends 1,000 items", PreBatch: 1000),
-        new("warm-up-pgo0", "start-up warm-up on, `DOTNET_TieredPGO=0`", Environment: Env("DOTNET_TieredPGO", "0")),
-        new("cold-pgo0", "warm-up off, `DOTNET_TieredPGO=0`", Cold, Env("DOTNET_TieredPGO", "0")),
-        new("cold-tc0", "warm-up off, `DOTNET_TieredCompilation=0` (fully optimized JIT at once)", Cold, Env("DOTNET_TieredCompilation", "0")),
-        new("cold-r2r0", "warm-up off, `DOTNET_ReadyToRun=0` (framework's precompiled code unused)", Cold, Env("DOTNET_ReadyToRun", "0")),
-        new("cold-loops0", "warm-up off, `DOTNET_TC_QuickJitForLoops=0` (methods with loops optimized at once)", Cold, Env("DOTNET_TC_QuickJitForLoops", "0")),
-        new("cold-published-r2r", "warm-up off, published with `PublishReadyToRun` (our assemblies and packages precompiled)", Cold, Published: true),
-        new("cold-prebatch-5000", "warm-up off, harness sends 5,000 items first", Cold, PreBatch: 5000),
-        new("cold-rounds-4x1000", "warm-up off, harness sends 4 batches of 1,000 items, 1 s apart", Cold, PreBatch: 1000, PreRounds: 4),
+        new("cold-pgo0", "warm-up off, `DOTNET_TieredPGO=0`", WarmUpOff, Env("DOTNET_TieredPGO", "0")),
+        new("warm-up-pgo0", "warm-up on, `DOTNET_TieredPGO=0`", Environment: Env("DOTNET_TieredPGO", "0")),
+        new("cold-tc0", "warm-up off, `DOTNET_TieredCompilation=0` (fully optimized JIT at once)", WarmUpOff, Env("DOTNET_TieredCompilation", "0")),
+        new("cold-loops0", "warm-up off, `DOTNET_TC_QuickJitForLoops=0` (methods with loops optimized at once)", WarmUpOff, Env("DOTNET_TC_QuickJitForLoops", "0")),
+        new("cold-r2r", "warm-up off, published with `PublishReadyToRun` (our assemblies and packages precompiled too)", WarmUpOff, Published: true),
     ];
 
-    private static Dictionary<string, string> Cold => new() { ["Floodgate:Silo:WarmUp:Enabled"] = "false" };
-
-    private static Dictionary<string, string> Env(string name, string value) => new() { [name] = value };
+    private static Dictionary<string, string> WarmUpOff => new() { ["Floodgate:Silo:WarmUp:Enabled"] = "false" };
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var sizes = (args.Contains("--warm-only") ? string.Empty : Option(args, "--items") ?? "100000,1000000").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        var sizes = (args.Contains("--warm-only") ? string.Empty : Option(args, "--items") ?? "100000,1000000")
+            .Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         var warmItems = int.Parse(Option(args, "--warm-items") ?? "20000", CultureInfo.InvariantCulture);
-        var repeat = int.Parse(Option(args, "--repeat") ?? "1", CultureInfo.InvariantCulture);
+        var repeat = int.Parse(Option(args, "--repeat") ?? "3", CultureInfo.InvariantCulture);
         var bound = TimeSpan.FromMinutes(double.Parse(Option(args, "--bound-minutes") ?? "10", CultureInfo.InvariantCulture));
-        var variantKeys = (Option(args, "--variants") ?? "cold,warm-up,cold-pgo0,cold-tc0,cold-r2r0").Split(',', StringSplitOptions.RemoveEmptyEntries);
+        var variants = (Option(args, "--variants")?.Split(',', StringSplitOptions.RemoveEmptyEntries) ?? Variants.Select(v => v.Key))
+            .Select(key => Variants.FirstOrDefault(v => v.Key == key) ?? throw new ArgumentException($"Unknown variant '{key}' (known: {string.Join(", ", Variants.Select(v => v.Key))})."))
+            .ToList();
         var writeTo = Option(args, "--write");
         var machine = MachineInfo.Describe();
         var logDirectory = Path.Combine(Path.GetTempPath(), "floodgate-bench-silo", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
         void Log(string line) => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}");
 
         string? published = null;
+        var loads = new List<double>();
         var warmRows = new List<string>();
-        foreach (var key in variantKeys)
+        foreach (var variant in variants)
         {
-            var variant = Variants.FirstOrDefault(v => v.Key == key) ?? throw new ArgumentException($"Unknown variant '{key}' (known: {string.Join(", ", Variants.Select(v => v.Key))}).");
             if (variant.Published)
             {
                 published ??= await PublishReadyToRunAsync(logDirectory, Log);
             }
 
-            var ratios = new List<double>();
-            var firstRates = new List<double>();
-            var warmRates = new List<double>();
+            var runs = new List<FirstBatchRun>();
             for (var round = 0; round < repeat; round++)
             {
-                var load = MachineInfo.LoadAverage();
-                var startedAt = Stopwatch.GetTimestamp();
-                await using var silo = await StartSiloAsync($"warm-{key}-{round + 1}", logDirectory, variant.Settings, variant.Environment, variant.Published ? published : null);
-                var ready = Stopwatch.GetElapsedTime(startedAt);
-                var readyCpu = CpuTime(silo.Process.Id);
-                for (var pre = 0; variant.PreBatch > 0 && pre < variant.PreRounds; pre++)
-                {
-                    var cpuBefore = CpuTime(silo.Process.Id);
-                    var preTime = (await RunBatchAsync(silo, $"pre-{pre}", variant.PreBatch, bound)).Elapsed;
-                    Log($"  pre-batch {pre}: {preTime.TotalSeconds:0.00} s, cpu {(CpuTime(silo.Process.Id) - cpuBefore).TotalSeconds:0.00} s");
-                    await Task.Delay(1000);
-                }
-
-                var times = new List<TimeSpan>();
-                var cpu = new List<TimeSpan>();
-                for (var run = 0; run < 3; run++)
-                {
-                    var cpuBefore = CpuTime(silo.Process.Id);
-                    times.Add((await RunBatchAsync(silo, $"warm-{run}", warmItems, bound)).Elapsed);
-                    cpu.Add(CpuTime(silo.Process.Id) - cpuBefore);
-                }
-
-                var first = times[0];
-                var warm = times.Skip(1).Min();
-                ratios.Add(first / warm);
-                firstRates.Add(warmItems / first.TotalSeconds);
-                warmRates.Add(warmItems / warm.TotalSeconds);
-                Log($"{key} #{round + 1}: ready in {ready.TotalSeconds:0.0} s (cpu {readyCpu.TotalSeconds:0.00} s), batches {string.Join(", ", times.Select(t => $"{t.TotalSeconds:0.00} s"))}, cpu {string.Join(", ", cpu.Select(t => $"{t.TotalSeconds:0.00} s"))}, first/warm {first / warm:0.00} (load {load} -> {MachineInfo.LoadAverage()})");
+                loads.Add(MachineInfo.LoadAverageValue() ?? 0);
+                var run = await RunFirstAndWarmAsync(variant, $"{variant.Key}-{round + 1}", logDirectory, variant.Published ? published : null, warmItems, bound);
+                runs.Add(run);
+                Log(string.Create(CultureInfo.InvariantCulture,
+                    $"{variant.Key} #{round + 1}: ready in {run.Ready.TotalSeconds:0.0} s (silo CPU {run.ReadyCpu.TotalSeconds:0.0} s); batches {string.Join(", ", run.Times.Select(t => $"{t.TotalSeconds:0.00}"))} s, CPU {string.Join(", ", run.Cpu.Select(t => $"{t.TotalSeconds:0.00}"))} s; first ÷ warm {run.TimeRatio:0.00} (CPU {run.CpuRatio:0.00}); load {MachineInfo.LoadAverage()}"));
             }
 
             warmRows.Add(string.Create(CultureInfo.InvariantCulture,
-                $"| {variant.Description} | {Median(firstRates):N0}/s | {Median(warmRates):N0}/s | **{Median(ratios):0.00}×**{(repeat > 1 ? $" ({ratios.Min():0.00}–{ratios.Max():0.00})" : string.Empty)} |"));
+                $"| {variant.Description} | {Median(runs, r => r.Ready.TotalSeconds):0.0} s ({Median(runs, r => r.ReadyCpu.TotalSeconds):0.0} s) | {Median(runs, r => warmItems / r.First.TotalSeconds):N0}/s | {Median(runs, r => warmItems / r.Warm.TotalSeconds):N0}/s | {Median(runs, r => r.WarmCpu.TotalSeconds):0.00} s | **{Median(runs, r => r.TimeRatio):0.00}×**{Spread(runs, r => r.TimeRatio)} | {Median(runs, r => r.CpuRatio):0.00}×{Spread(runs, r => r.CpuRatio)} |"));
         }
 
         var scaleRows = new List<string>();
@@ -127,39 +92,44 @@ internal static class SiloProcessBenchmark
                 $"| {items:N0} | {(finished ? string.Empty : "> ")}{elapsed.TotalSeconds:0.0} s{(finished ? string.Empty : " (stopped at the bound)")} | {progress.Succeeded / elapsed.TotalSeconds:N0}/s | {peak.PeakMiB:N0} MiB{(finished ? string.Empty : " so far")} | {idle.RssMiB:N0} MiB | {(peak.PeakMiB - idle.RssMiB) * 1024 * 1024 / items:N0} B | {progress.Succeeded:N0} |"));
         }
 
-        var command = $"dotnet run -c Release --project bench/Floodgate.Bench -- silo --items {string.Join(',', sizes)}" +
+        var command = "dotnet run -c Release --project bench/Floodgate.Bench -- silo" +
+            (sizes.Length == 0 ? " --warm-only" : $" --items {string.Join(',', sizes)}") +
             (Option(args, "--warm-items") is { } w ? $" --warm-items {w}" : string.Empty) +
+            (Option(args, "--repeat") is { } r ? $" --repeat {r}" : string.Empty) +
+            (Option(args, "--variants") is { } v ? $" --variants {v}" : string.Empty) +
             (Option(args, "--bound-minutes") is { } m ? $" --bound-minutes {m}" : string.Empty) + (writeTo is null ? string.Empty : $" --write {writeTo}");
         var section = new StringBuilder()
             .AppendLine(SectionHeading)
             .AppendLine()
             .AppendLine(CultureInfo.InvariantCulture, $"Produced by `{command}`")
-            .AppendLine(CultureInfo.InvariantCulture, $"on {DateTime.UtcNow:yyyy-MM-dd} ({machine}): a fresh `Silo` process (Release build, Localhost clustering, in-memory")
-            .AppendLine(CultureInfo.InvariantCulture, $"storage) per row, batches of `echo` items submitted over its HTTP API with local and global limit {Limit}, timed from")
-            .AppendLine("the submit to the first progress answer that shows the batch completed (polled every 50 ms). A batch still running")
-            .AppendLine(CultureInfo.InvariantCulture, $"after {bound.TotalMinutes:0} min is left unfinished (the silo is killed): its row shows the items done by then, their rate, and the")
-            .AppendLine("peak RSS up to then.")
+            .AppendLine(CultureInfo.InvariantCulture, $"on {DateTime.UtcNow:yyyy-MM-dd} ({machine}; {loads.Min():0.0}–{loads.Max():0.0} before the first-batch runs): a fresh `Silo`")
+            .AppendLine(CultureInfo.InvariantCulture, $"process (Release build, Localhost clustering, in-memory storage) per run, batches of `echo` items submitted over its HTTP API")
+            .AppendLine(CultureInfo.InvariantCulture, $"with local and global limit {Limit}, timed from the submit to the first progress answer that shows the batch completed")
+            .AppendLine(CultureInfo.InvariantCulture, $"(polled every 50 ms). A batch still running after {bound.TotalMinutes:0} min is left unfinished (the silo is killed): its row shows")
+            .AppendLine("the items done by then, their rate, and the peak RSS up to then.")
             .AppendLine()
-            .AppendLine(CultureInfo.InvariantCulture, $"First batch on a fresh silo against later ones: the same batch of {warmItems:N0} items three times on one silo.")
+            .AppendLine(CultureInfo.InvariantCulture, $"First batch on a fresh silo against later ones: once the silo is ready (`/health` answers 200, which waits for the")
+            .AppendLine(CultureInfo.InvariantCulture, $"start-up warm-up), the same batch of {warmItems:N0} items three times. Each row is the median of {repeat} runs on fresh silos, the")
+            .AppendLine("spread of its ratios in brackets. Silo CPU is the process's user + system time (`/proc/{pid}/stat`) during the batch:")
+            .AppendLine("other work on the shared cores stretches wall time far more than it changes that.")
             .AppendLine()
-            .AppendLine("| silo runtime settings | first batch | warm batch (best of 2nd, 3rd) | first ÷ warm time (goal ≤ 1.2×) |")
-            .AppendLine("|---|---|---|---|");
+            .AppendLine("| silo | ready after (silo CPU by then) | first batch | warm batch (best of 2nd, 3rd) | silo CPU per warm batch | first ÷ warm time (goal ≤ 1.2×) | first ÷ warm silo CPU |")
+            .AppendLine("|---|---|---|---|---|---|---|");
         warmRows.ForEach(row => section.AppendLine(row));
         section.AppendLine()
-            .AppendLine("Scale: one batch per row on a fresh silo.")
+            .AppendLine("Scale: one batch per row on a fresh silo (warmed up, as every silo now is by default).")
             .AppendLine()
             .AppendLine("| items | wall time | items/s | peak RSS (VmHWM) | RSS before the batch | peak growth per item | succeeded |")
             .AppendLine("|---|---|---|---|---|---|---|");
         scaleRows.ForEach(row => section.AppendLine(row));
         section.AppendLine()
-            .AppendLine("- The JIT variants are environment variables of the silo process only; nothing in the Silo project changes. The")
-            .AppendLine("  first batch also pays for the grains' first activations, the item pipelines' construction and the lease table's")
-            .AppendLine("  first writes, which no JIT setting removes.")
-            .AppendLine("- Batch storage today keeps the whole `BatchRecord` (every item and outcome) in one state, rewritten on each")
-            .AppendLine("  checkpoint (every 2 s): a checkpoint's cost grows with the batch, the likely (not profiled) reason the item rate falls as it grows;")
-            .AppendLine("  chunked storage is being reworked on another branch, so these are the numbers before it. 10,000,000 items exceed")
-            .AppendLine("  today's limit of 1,000,000 per batch.")
-            .AppendLine("- **Load caveat**: 2 shared cores (load average at the start in the header); the harness's HTTP client shares them.");
+            .AppendLine("- The start-up warm-up (`Silo:WarmUp:*`, README \"Start-up warm-up\") runs rounds of 1,000 echo items through the")
+            .AppendLine("  grains and the silo's own HTTP API until a round leaves the JIT little new to compile; *ready after* includes it.")
+            .AppendLine("  The JIT variants are environment variables of the silo process only; the ReadyToRun row runs a")
+            .AppendLine("  `dotnet publish -r linux-x64 -p:PublishReadyToRun=true` of the same project.")
+            .AppendLine("- Without the warm-up a silo is not fully warm after two batches either: its third batch still costs more CPU than")
+            .AppendLine("  a warmed-up silo's, so the cold rows' ratios understate the cold start.")
+            .AppendLine("- **Load caveat**: 2 shared cores (load averages in the header); the harness's HTTP client shares them.");
         Console.WriteLine();
         Console.WriteLine(section);
         if (writeTo is not null)
@@ -169,6 +139,25 @@ internal static class SiloProcessBenchmark
 
         Console.WriteLine($"process logs: {logDirectory}");
         return 0;
+    }
+
+    /// <summary>A fresh silo of <paramref name="variant"/>: how long until ready, then three batches of <paramref name="items"/>.</summary>
+    private static async Task<FirstBatchRun> RunFirstAndWarmAsync(SiloVariant variant, string name, string logDirectory, string? siloDll, int items, TimeSpan bound)
+    {
+        var started = Stopwatch.GetTimestamp();
+        await using var silo = await StartSiloAsync(name, logDirectory, variant.Settings, variant.Environment, siloDll);
+        var ready = Stopwatch.GetElapsedTime(started);
+        var readyCpu = CpuTime(silo.Process.Id);
+        var times = new List<TimeSpan>();
+        var cpu = new List<TimeSpan>();
+        for (var run = 0; run < 3; run++)
+        {
+            var cpuBefore = CpuTime(silo.Process.Id);
+            times.Add((await RunBatchAsync(silo, $"batch-{run}", items, bound)).Elapsed);
+            cpu.Add(CpuTime(silo.Process.Id) - cpuBefore);
+        }
+
+        return new FirstBatchRun(ready, readyCpu, times, cpu);
     }
 
     private static async Task<SiloProcess> StartSiloAsync(
@@ -267,10 +256,39 @@ internal static class SiloProcessBenchmark
         return publish.ExitCode == 0 ? Path.Combine(output, "Floodgate.Silo.dll") : throw new InvalidOperationException($"dotnet publish failed:\n{text}");
     }
 
-    private static double Median(List<double> values)
+    private static double Median(IReadOnlyList<FirstBatchRun> runs, Func<FirstBatchRun, double> figure)
     {
-        var sorted = values.Order().ToList();
+        var sorted = runs.Select(figure).Order().ToList();
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
+    /// <summary>" (min–max)" of a figure over several runs; nothing for one run.</summary>
+    private static string Spread(IReadOnlyList<FirstBatchRun> runs, Func<FirstBatchRun, double> figure) =>
+        runs.Count < 2 ? string.Empty : string.Create(CultureInfo.InvariantCulture, $" ({runs.Min(figure):0.00}–{runs.Max(figure):0.00})");
+
+    private static Dictionary<string, string> Env(string name, string value) => new() { [name] = value };
+
+    /// <summary>A way of running the silo process: settings (command line), environment, and whether it runs a ReadyToRun publish.</summary>
+    private sealed record SiloVariant(
+        string Key,
+        string Description,
+        IReadOnlyDictionary<string, string>? Settings = null,
+        IReadOnlyDictionary<string, string>? Environment = null,
+        bool Published = false);
+
+    /// <summary>One fresh silo: time (and silo CPU) until ready, then three batches.</summary>
+    private sealed record FirstBatchRun(TimeSpan Ready, TimeSpan ReadyCpu, IReadOnlyList<TimeSpan> Times, IReadOnlyList<TimeSpan> Cpu)
+    {
+        public TimeSpan First => Times[0];
+
+        /// <summary>The best of the later batches.</summary>
+        public TimeSpan Warm => Times.Skip(1).Min();
+
+        public TimeSpan WarmCpu => Cpu.Skip(1).Min();
+
+        public double TimeRatio => First / Warm;
+
+        public double CpuRatio => Cpu[0] / WarmCpu;
     }
 
     private static string? Option(string[] args, string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();

@@ -67,7 +67,6 @@ public sealed partial class SiloWarmUp
         var items = 0;
         var settled = false;
         long? firstRound = null;
-        var opened = false;
         bool erased;
         try
         {
@@ -79,7 +78,6 @@ public sealed partial class SiloWarmUp
                 GlobalLimit = plan.Concurrency,
             };
             var open = await batch.OpenAsync(definition, uploadId: name);
-            opened = true;
             var chunksPerRound = Math.Max(1, (plan.ItemsPerRound + open.ChunkSize - 1) / open.ChunkSize);
             var version = open.Progress.Version;
             while (rounds < plan.MaxRounds && !settled)
@@ -116,7 +114,7 @@ public sealed partial class SiloWarmUp
         }
         finally
         {
-            erased = await EraseAsync(batch, name, opened);
+            erased = await EraseAsync(batch, name);
             if (previousHint is null)
             {
                 RequestContext.Remove(IPlacementDirector.PlacementHintKey);
@@ -168,17 +166,15 @@ public sealed partial class SiloWarmUp
 
     /// <summary>
     /// Discards the batch (its records, chunks and reminders are deleted; items still in flight are cancelled) and retires
-    /// the limiter once its leases are back. True when both are gone; never throws (the silo runs on either way).
+    /// the limiter once its leases are back. True when both are gone; never throws (the silo runs on either way). Also after
+    /// a failed open: the open may have been done, only its answer lost, and discarding a batch that does not exist does nothing.
     /// </summary>
-    private async Task<bool> EraseAsync(IBatchGrain batch, string name, bool opened)
+    private async Task<bool> EraseAsync(IBatchGrain batch, string name)
     {
         using var timeout = new CancellationTokenSource(WarmUpConstants.EraseTimeout, _time);
         try
         {
-            if (opened)
-            {
-                await batch.AbortUploadAsync(name).WaitAsync(timeout.Token);
-            }
+            await batch.AbortUploadAsync(name).WaitAsync(timeout.Token);
 
             // Items release their leases before they report, but each release is its own call: ask until the limiter is idle.
             var limiter = _grains.GetGrain<ILimiterRetirement>(name);

@@ -63,7 +63,10 @@ public sealed class SiloProcess : IAsyncDisposable
         return new SiloProcess(name, process, siloPort, gatewayPort, httpPort);
     }
 
-    /// <summary>Waits until <c>GET /health</c> answers 200 (the silo joined and answers a management call).</summary>
+    /// <summary>
+    /// Waits until <c>GET /health</c> answers 200: the silo joined and answers a management call, and its start-up warm-up
+    /// (when on) is over.
+    /// </summary>
     public async Task WaitReadyAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         var deadline = Timeline.Now + timeout;
