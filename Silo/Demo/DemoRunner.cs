@@ -54,6 +54,9 @@ public static class DemoRunner
             ["Floodgate:Silo:GatewayPort"] = FreeTcpPort.Next().ToString(),
             ["Floodgate:Silo:ClusterId"] = "floodgate-demo",
             ["Floodgate:Silo:Dashboard"] = "false",
+
+            // The demo starts its batches at once; a warm-up would only compete with them for the CPU.
+            ["Floodgate:Silo:WarmUp:Enabled"] = "false",
             ["Floodgate:Processors:OpenAiChat:BaseUrl"] = simulator.BaseUrl.ToString(),
             ["Floodgate:Processors:OpenAiChat:ApiKey"] = apiKey,
         });

@@ -18,7 +18,7 @@ internal static class HealthConstants
 
 /// <summary>
 /// <c>GET /health</c> (every check), <c>/health/live</c> (no check: the process answers) and <c>/health/ready</c>
-/// (cluster, membership table, Redis): 200 with a JSON report when healthy, 503 otherwise. No API key (probes), no secret.
+/// (cluster, membership table, Redis, start-up warm-up): 200 with a JSON report when healthy, 503 otherwise. No API key (probes), no secret.
 /// </summary>
 internal static class HealthEndpoints
 {
@@ -33,6 +33,14 @@ internal static class HealthEndpoints
     {
         Predicate = predicate,
         ResponseWriter = WriteAsync,
+
+        // Degraded (the start-up warm-up running) is not ready either: a probe sends no traffic until it is over.
+        ResultStatusCodes =
+        {
+            [HealthStatus.Healthy] = StatusCodes.Status200OK,
+            [HealthStatus.Degraded] = StatusCodes.Status503ServiceUnavailable,
+            [HealthStatus.Unhealthy] = StatusCodes.Status503ServiceUnavailable,
+        },
     };
 
     private static Task WriteAsync(HttpContext http, HealthReport report)

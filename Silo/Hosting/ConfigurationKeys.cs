@@ -54,6 +54,12 @@ public static class ConfigurationKeys
     private static void CheckObject(IConfigurationSection section, Type type, List<string> problems)
     {
         var properties = BindableProperties(type);
+        if (section.Value is { Length: > 0 })
+        {
+            // The binder ignores a value given to a section: Silo:WarmUp=false would leave the warm-up on, silently.
+            problems.Add($"error: '{section.Path}' is a section, not a single value (known under it: {string.Join(", ", properties.Select(p => p.Name))})");
+        }
+
         foreach (var child in section.GetChildren())
         {
             var property = properties.FirstOrDefault(p => string.Equals(p.Name, child.Key, StringComparison.OrdinalIgnoreCase));

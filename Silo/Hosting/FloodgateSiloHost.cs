@@ -8,6 +8,7 @@ using Floodgate.Grains.Telemetry;
 using Floodgate.Silo.Api;
 using Floodgate.Silo.WebConsole;
 using Floodgate.Silo.Health;
+using Floodgate.Silo.Hosting.WarmUp;
 using Floodgate.Silo.Security;
 using Floodgate.Validation;
 using OpenTelemetry.Metrics;
@@ -118,6 +119,7 @@ public static class FloodgateSiloHost
         builder.Services.AddFloodgateApi(builder.Configuration);
         builder.Services.AddFloodgateGateway(builder.Configuration);
         builder.Services.AddFloodgateHealthChecks(silo);
+        builder.Services.AddFloodgateWarmUp(silo.WarmUp);
         AddFloodgateMetrics(builder);
 
         var app = builder.Build();

@@ -1,3 +1,4 @@
+using Floodgate.Silo.Hosting.WarmUp;
 using Floodgate.Validation;
 
 namespace Floodgate.Silo.Hosting;
@@ -43,6 +44,9 @@ public sealed class SiloOptions
     /// </summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>The start-up warm-up (<c>Floodgate:Silo:WarmUp:*</c>): on by default; see <see cref="WarmUpOptions"/>.</summary>
+    public WarmUpOptions WarmUp { get; set; } = new();
+
     /// <summary>Longest <see cref="DrainTimeout"/> accepted.</summary>
     public static readonly TimeSpan MaxDrainTimeout = TimeSpan.FromMinutes(10);
 
@@ -84,6 +88,7 @@ public sealed class SiloOptions
             errors.Add($"{SectionName}:DrainTimeout must be between 0 and {MaxDrainTimeout.TotalMinutes} minutes, got {DrainTimeout}.");
         }
 
+        errors.AddRange(WarmUp.Validate());
         if (Names.Check("ClusterId", ClusterId) is { } clusterProblem)
         {
             errors.Add($"{SectionName}: {clusterProblem}");

@@ -14,6 +14,10 @@ internal static class MachineInfo
             $"{Environment.ProcessorCount} cores{(cpu is null ? string.Empty : $" of {cpu}")}, {RuntimeInformation.OSDescription}, .NET {Environment.Version}{(load is null ? string.Empty : $", load average {load} at the start")}");
     }
 
+    /// <summary>The 1-minute load average as a number (Linux), or null where the OS does not tell.</summary>
+    public static double? LoadAverageValue() =>
+        LoadAverage() is { } load ? double.Parse(load, CultureInfo.InvariantCulture) : null;
+
     /// <summary>The 1-minute load average (Linux), or null where the OS does not tell.</summary>
     public static string? LoadAverage() =>
         File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : null;

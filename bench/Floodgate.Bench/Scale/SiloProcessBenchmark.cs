@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Text;
 using Floodgate.ProcessCluster.Api;
+using Floodgate.ProcessCluster.Processes;
 using Floodgate.ProcessCluster.Silos;
 
 namespace Floodgate.Bench.Scale;
@@ -11,10 +12,13 @@ namespace Floodgate.Bench.Scale;
 /// The <c>silo</c> scenario, on real <c>Silo</c> processes (Localhost clustering, in-memory storage, started with the
 /// process harness of <c>tests/Floodgate.ProcessCluster</c>) fed over the HTTP API:
 /// <list type="bullet">
-/// <item>first batch against warm ones: a fresh silo runs the same echo batch three times; the first one's time over the
-/// best later one, for the runtime's default settings and for JIT variants set through <c>DOTNET_*</c> variables;</item>
+/// <item>first batch against warm ones: a fresh silo, once ready (<c>/health</c>, which waits for the start-up warm-up),
+/// runs the same echo batch three times; the first one's time (and the silo's CPU time) over the best later one, with and
+/// without the start-up warm-up and for JIT variants set through <c>DOTNET_*</c> variables or a ReadyToRun publish;</item>
 /// <item>scale: one echo batch per size on a fresh silo, from submit to completion, and the silo's peak RSS (VmHWM).</item>
 /// </list>
+/// On a shared machine each first-batch row runs <c>--repeat</c> times (3) on fresh silos and reports the median and the
+/// spread; the silo's CPU time per batch, read from <c>/proc</c>, is far less disturbed by other work than wall time.
 /// </summary>
 internal static class SiloProcessBenchmark
 {
@@ -22,46 +26,63 @@ internal static class SiloProcessBenchmark
 
     private const int Limit = 256;
 
-    /// <summary>The runtime settings the first-batch runs compare (environment of the silo process).</summary>
-    private static readonly (string Name, Dictionary<string, string> Environment)[] JitVariants =
+    /// <summary>The ways of running the silo the first-batch rows compare, in table order; <c>--variants</c> picks some by key.</summary>
+    private static readonly SiloVariant[] Variants =
     [
-        ("defaults (tiered compilation, tiered PGO, ReadyToRun framework)", []),
-        ("`DOTNET_TieredPGO=0`", new() { ["DOTNET_TieredPGO"] = "0" }),
-        ("`DOTNET_TieredCompilation=0` (fully optimized JIT at once)", new() { ["DOTNET_TieredCompilation"] = "0" }),
-        ("`DOTNET_ReadyToRun=0` (framework's precompiled code unused)", new() { ["DOTNET_ReadyToRun"] = "0" }),
+        new("cold", "start-up warm-up off (the runtime's defaults: tiered compilation, tiered PGO, ReadyToRun framework)", WarmUpOff),
+        new("warm-up", "**defaults: start-up warm-up on**"),
+        new("cold-pgo0", "warm-up off, `DOTNET_TieredPGO=0`", WarmUpOff, Env("DOTNET_TieredPGO", "0")),
+        new("warm-up-pgo0", "warm-up on, `DOTNET_TieredPGO=0`", Environment: Env("DOTNET_TieredPGO", "0")),
+        new("cold-tc0", "warm-up off, `DOTNET_TieredCompilation=0` (fully optimized JIT at once)", WarmUpOff, Env("DOTNET_TieredCompilation", "0")),
+        new("cold-loops0", "warm-up off, `DOTNET_TC_QuickJitForLoops=0` (methods with loops optimized at once)", WarmUpOff, Env("DOTNET_TC_QuickJitForLoops", "0")),
+        new("cold-r2r", "warm-up off, published with `PublishReadyToRun` (our assemblies and packages precompiled too)", WarmUpOff, Published: true),
     ];
+
+    private static Dictionary<string, string> WarmUpOff => new() { ["Floodgate:Silo:WarmUp:Enabled"] = "false" };
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var sizes = (Option(args, "--items") ?? "100000,1000000").Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        var sizes = (args.Contains("--warm-only") ? string.Empty : Option(args, "--items") ?? "100000,1000000")
+            .Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray();
         var warmItems = int.Parse(Option(args, "--warm-items") ?? "20000", CultureInfo.InvariantCulture);
+        var repeat = int.Parse(Option(args, "--repeat") ?? "3", CultureInfo.InvariantCulture);
         var bound = TimeSpan.FromMinutes(double.Parse(Option(args, "--bound-minutes") ?? "10", CultureInfo.InvariantCulture));
+        var variants = (Option(args, "--variants")?.Split(',', StringSplitOptions.RemoveEmptyEntries) ?? Variants.Select(v => v.Key))
+            .Select(key => Variants.FirstOrDefault(v => v.Key == key) ?? throw new ArgumentException($"Unknown variant '{key}' (known: {string.Join(", ", Variants.Select(v => v.Key))})."))
+            .ToList();
         var writeTo = Option(args, "--write");
         var machine = MachineInfo.Describe();
         var logDirectory = Path.Combine(Path.GetTempPath(), "floodgate-bench-silo", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
         void Log(string line) => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}");
 
+        string? published = null;
+        var loads = new List<double>();
         var warmRows = new List<string>();
-        foreach (var (name, environment) in JitVariants)
+        foreach (var variant in variants)
         {
-            await using var silo = await StartSiloAsync($"warm-{warmRows.Count + 1}", logDirectory, environment);
-            var times = new List<TimeSpan>();
-            for (var run = 0; run < 3; run++)
+            if (variant.Published)
             {
-                times.Add((await RunBatchAsync(silo, $"warm-{run}", warmItems, bound)).Elapsed);
+                published ??= await PublishReadyToRunAsync(logDirectory, Log);
             }
 
-            var first = times[0];
-            var warm = times.Skip(1).Min();
-            Log($"{name}: {string.Join(", ", times.Select(t => $"{t.TotalSeconds:0.00} s"))}");
+            var runs = new List<FirstBatchRun>();
+            for (var round = 0; round < repeat; round++)
+            {
+                loads.Add(MachineInfo.LoadAverageValue() ?? 0);
+                var run = await RunFirstAndWarmAsync(variant, $"{variant.Key}-{round + 1}", logDirectory, variant.Published ? published : null, warmItems, bound);
+                runs.Add(run);
+                Log(string.Create(CultureInfo.InvariantCulture,
+                    $"{variant.Key} #{round + 1}: ready in {run.Ready.TotalSeconds:0.0} s (silo CPU {run.ReadyCpu.TotalSeconds:0.0} s); batches {string.Join(", ", run.Times.Select(t => $"{t.TotalSeconds:0.00}"))} s, CPU {string.Join(", ", run.Cpu.Select(t => $"{t.TotalSeconds:0.00}"))} s; first ÷ warm {run.TimeRatio:0.00} (CPU {run.CpuRatio:0.00}); load {MachineInfo.LoadAverage()}"));
+            }
+
             warmRows.Add(string.Create(CultureInfo.InvariantCulture,
-                $"| {name} | {warmItems / first.TotalSeconds:N0}/s | {warmItems / warm.TotalSeconds:N0}/s | **{first / warm:0.00}×** |"));
+                $"| {variant.Description} | {Median(runs, r => r.Ready.TotalSeconds):0.0} s ({Median(runs, r => r.ReadyCpu.TotalSeconds):0.0} s) | {Median(runs, r => warmItems / r.First.TotalSeconds):N0}/s | {Median(runs, r => warmItems / r.Warm.TotalSeconds):N0}/s | {Median(runs, r => r.WarmCpu.TotalSeconds):0.00} s | **{Median(runs, r => r.TimeRatio):0.00}×**{Spread(runs, r => r.TimeRatio)} | {Median(runs, r => r.CpuRatio):0.00}×{Spread(runs, r => r.CpuRatio)} |"));
         }
 
         var scaleRows = new List<string>();
         foreach (var items in sizes)
         {
-            await using var silo = await StartSiloAsync($"scale-{items}", logDirectory, []);
+            await using var silo = await StartSiloAsync($"scale-{items}", logDirectory, null, null);
             var idle = Memory(silo.Process.Id);
             var (elapsed, progress) = await RunBatchAsync(silo, "scale", items, bound);
             var peak = Memory(silo.Process.Id);
@@ -71,39 +92,44 @@ internal static class SiloProcessBenchmark
                 $"| {items:N0} | {(finished ? string.Empty : "> ")}{elapsed.TotalSeconds:0.0} s{(finished ? string.Empty : " (stopped at the bound)")} | {progress.Succeeded / elapsed.TotalSeconds:N0}/s | {peak.PeakMiB:N0} MiB{(finished ? string.Empty : " so far")} | {idle.RssMiB:N0} MiB | {(peak.PeakMiB - idle.RssMiB) * 1024 * 1024 / items:N0} B | {progress.Succeeded:N0} |"));
         }
 
-        var command = $"dotnet run -c Release --project bench/Floodgate.Bench -- silo --items {string.Join(',', sizes)}" +
+        var command = "dotnet run -c Release --project bench/Floodgate.Bench -- silo" +
+            (sizes.Length == 0 ? " --warm-only" : $" --items {string.Join(',', sizes)}") +
             (Option(args, "--warm-items") is { } w ? $" --warm-items {w}" : string.Empty) +
+            (Option(args, "--repeat") is { } r ? $" --repeat {r}" : string.Empty) +
+            (Option(args, "--variants") is { } v ? $" --variants {v}" : string.Empty) +
             (Option(args, "--bound-minutes") is { } m ? $" --bound-minutes {m}" : string.Empty) + (writeTo is null ? string.Empty : $" --write {writeTo}");
         var section = new StringBuilder()
             .AppendLine(SectionHeading)
             .AppendLine()
             .AppendLine(CultureInfo.InvariantCulture, $"Produced by `{command}`")
-            .AppendLine(CultureInfo.InvariantCulture, $"on {DateTime.UtcNow:yyyy-MM-dd} ({machine}): a fresh `Silo` process (Release build, Localhost clustering, in-memory")
-            .AppendLine(CultureInfo.InvariantCulture, $"storage) per row, batches of `echo` items submitted over its HTTP API with local and global limit {Limit}, timed from")
-            .AppendLine("the submit to the first progress answer that shows the batch completed (polled every 50 ms). A batch still running")
-            .AppendLine(CultureInfo.InvariantCulture, $"after {bound.TotalMinutes:0} min is left unfinished (the silo is killed): its row shows the items done by then, their rate, and the")
-            .AppendLine("peak RSS up to then.")
+            .AppendLine(CultureInfo.InvariantCulture, $"on {DateTime.UtcNow:yyyy-MM-dd} ({machine}; {loads.Min():0.0}–{loads.Max():0.0} before the first-batch runs): a fresh `Silo`")
+            .AppendLine(CultureInfo.InvariantCulture, $"process (Release build, Localhost clustering, in-memory storage) per run, batches of `echo` items submitted over its HTTP API")
+            .AppendLine(CultureInfo.InvariantCulture, $"with local and global limit {Limit}, timed from the submit to the first progress answer that shows the batch completed")
+            .AppendLine(CultureInfo.InvariantCulture, $"(polled every 50 ms). A batch still running after {bound.TotalMinutes:0} min is left unfinished (the silo is killed): its row shows")
+            .AppendLine("the items done by then, their rate, and the peak RSS up to then.")
             .AppendLine()
-            .AppendLine(CultureInfo.InvariantCulture, $"First batch on a fresh silo against later ones: the same batch of {warmItems:N0} items three times on one silo.")
+            .AppendLine(CultureInfo.InvariantCulture, $"First batch on a fresh silo against later ones: once the silo is ready (`/health` answers 200, which waits for the")
+            .AppendLine(CultureInfo.InvariantCulture, $"start-up warm-up), the same batch of {warmItems:N0} items three times. Each row is the median of {repeat} runs on fresh silos, the")
+            .AppendLine("spread of its ratios in brackets. Silo CPU is the process's user + system time (`/proc/{pid}/stat`) during the batch:")
+            .AppendLine("other work on the shared cores stretches wall time far more than it changes that.")
             .AppendLine()
-            .AppendLine("| silo runtime settings | first batch | warm batch (best of 2nd, 3rd) | first ÷ warm time (goal ≤ 1.2×) |")
-            .AppendLine("|---|---|---|---|");
+            .AppendLine("| silo | ready after (silo CPU by then) | first batch | warm batch (best of 2nd, 3rd) | silo CPU per warm batch | first ÷ warm time (goal ≤ 1.2×) | first ÷ warm silo CPU |")
+            .AppendLine("|---|---|---|---|---|---|---|");
         warmRows.ForEach(row => section.AppendLine(row));
         section.AppendLine()
-            .AppendLine("Scale: one batch per row on a fresh silo.")
+            .AppendLine("Scale: one batch per row on a fresh silo (warmed up, as every silo now is by default).")
             .AppendLine()
             .AppendLine("| items | wall time | items/s | peak RSS (VmHWM) | RSS before the batch | peak growth per item | succeeded |")
             .AppendLine("|---|---|---|---|---|---|---|");
         scaleRows.ForEach(row => section.AppendLine(row));
         section.AppendLine()
-            .AppendLine("- The JIT variants are environment variables of the silo process only; nothing in the Silo project changes. The")
-            .AppendLine("  first batch also pays for the grains' first activations, the item pipelines' construction and the lease table's")
-            .AppendLine("  first writes, which no JIT setting removes.")
-            .AppendLine("- Batch storage today keeps the whole `BatchRecord` (every item and outcome) in one state, rewritten on each")
-            .AppendLine("  checkpoint (every 2 s): a checkpoint's cost grows with the batch, the likely (not profiled) reason the item rate falls as it grows;")
-            .AppendLine("  chunked storage is being reworked on another branch, so these are the numbers before it. 10,000,000 items exceed")
-            .AppendLine("  today's limit of 1,000,000 per batch.")
-            .AppendLine("- **Load caveat**: 2 shared cores (load average at the start in the header); the harness's HTTP client shares them.");
+            .AppendLine("- The start-up warm-up (`Silo:WarmUp:*`, README \"Start-up warm-up\") runs rounds of 1,000 echo items through the")
+            .AppendLine("  grains and the silo's own HTTP API until a round leaves the JIT little new to compile; *ready after* includes it.")
+            .AppendLine("  The JIT variants are environment variables of the silo process only; the ReadyToRun row runs a")
+            .AppendLine("  `dotnet publish -r linux-x64 -p:PublishReadyToRun=true` of the same project.")
+            .AppendLine("- Without the warm-up a silo is not fully warm after two batches either: its third batch still costs more CPU than")
+            .AppendLine("  a warmed-up silo's, so the cold rows' ratios understate the cold start.")
+            .AppendLine("- **Load caveat**: 2 shared cores (load averages in the header); the harness's HTTP client shares them.");
         Console.WriteLine();
         Console.WriteLine(section);
         if (writeTo is not null)
@@ -115,15 +141,43 @@ internal static class SiloProcessBenchmark
         return 0;
     }
 
-    private static async Task<SiloProcess> StartSiloAsync(string name, string logDirectory, Dictionary<string, string> environment)
+    /// <summary>A fresh silo of <paramref name="variant"/>: how long until ready, then three batches of <paramref name="items"/>.</summary>
+    private static async Task<FirstBatchRun> RunFirstAndWarmAsync(SiloVariant variant, string name, string logDirectory, string? siloDll, int items, TimeSpan bound)
     {
-        // The harness passes its "secrets" as environment variables, which is where DOTNET_* settings must go.
-        var silo = SiloProcess.Start(name, logDirectory, new Dictionary<string, string>
+        var started = Stopwatch.GetTimestamp();
+        await using var silo = await StartSiloAsync(name, logDirectory, variant.Settings, variant.Environment, siloDll);
+        var ready = Stopwatch.GetElapsedTime(started);
+        var readyCpu = CpuTime(silo.Process.Id);
+        var times = new List<TimeSpan>();
+        var cpu = new List<TimeSpan>();
+        for (var run = 0; run < 3; run++)
+        {
+            var cpuBefore = CpuTime(silo.Process.Id);
+            times.Add((await RunBatchAsync(silo, $"batch-{run}", items, bound)).Elapsed);
+            cpu.Add(CpuTime(silo.Process.Id) - cpuBefore);
+        }
+
+        return new FirstBatchRun(ready, readyCpu, times, cpu);
+    }
+
+    private static async Task<SiloProcess> StartSiloAsync(
+        string name, string logDirectory, IReadOnlyDictionary<string, string>? settings, IReadOnlyDictionary<string, string>? environment, string? siloDll = null)
+    {
+        var all = new Dictionary<string, string>
         {
             ["Floodgate:Silo:Clustering"] = "Localhost",
             ["Floodgate:Silo:Dashboard"] = "false",
             ["Logging:LogLevel:Default"] = "Warning",
-        }, environment);
+            ["Logging:LogLevel:Floodgate.Silo.Hosting.WarmUp"] = "Information",
+            ["Logging:LogLevel:Floodgate.Grains.WarmUp"] = "Debug",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            all[key] = value;
+        }
+
+        // The harness passes its "secrets" as environment variables, which is where DOTNET_* settings must go.
+        var silo = SiloProcess.Start(name, logDirectory, all, environment ?? new Dictionary<string, string>(), siloDll);
         await silo.WaitReadyAsync(TimeSpan.FromSeconds(90), CancellationToken.None);
         return silo;
     }
@@ -170,12 +224,71 @@ internal static class SiloProcessBenchmark
         }
     }
 
+    /// <summary>CPU time the process has used so far, user and system (<c>/proc/{pid}/stat</c>, in clock ticks of 10 ms).</summary>
+    private static TimeSpan CpuTime(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return TimeSpan.FromMilliseconds(ticks * 10);
+    }
+
     /// <summary>Resident memory now and its high-water mark (<c>/proc/{pid}/status</c>), in MiB.</summary>
     private static (double RssMiB, double PeakMiB) Memory(int pid)
     {
         var lines = File.ReadAllLines($"/proc/{pid}/status");
         double Kib(string key) => double.Parse(lines.First(l => l.StartsWith(key, StringComparison.Ordinal)).Split(':')[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
         return (Kib("VmRSS") / 1024, Kib("VmHWM") / 1024);
+    }
+
+    /// <summary>Publishes the silo with ReadyToRun code for every assembly into the log directory; the path of its DLL.</summary>
+    private static async Task<string> PublishReadyToRunAsync(string logDirectory, Action<string> log)
+    {
+        var output = Path.Combine(logDirectory, "silo-r2r");
+        var project = Path.Combine(Path.GetDirectoryName(Programs.SiloDll)!, "..", "..", "..", "Silo.csproj");
+        log($"publishing {Path.GetFullPath(project)} with ReadyToRun to {output}");
+        using var publish = Process.Start(new ProcessStartInfo("dotnet", ["publish", Path.GetFullPath(project), "-c", "Release", "-r", "linux-x64", "--self-contained", "false", "-p:PublishReadyToRun=true", "-o", output])
+        {
+            RedirectStandardOutput = true,
+        })!;
+        var text = await publish.StandardOutput.ReadToEndAsync();
+        await publish.WaitForExitAsync();
+        return publish.ExitCode == 0 ? Path.Combine(output, "Floodgate.Silo.dll") : throw new InvalidOperationException($"dotnet publish failed:\n{text}");
+    }
+
+    private static double Median(IReadOnlyList<FirstBatchRun> runs, Func<FirstBatchRun, double> figure)
+    {
+        var sorted = runs.Select(figure).Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
+    /// <summary>" (min–max)" of a figure over several runs; nothing for one run.</summary>
+    private static string Spread(IReadOnlyList<FirstBatchRun> runs, Func<FirstBatchRun, double> figure) =>
+        runs.Count < 2 ? string.Empty : string.Create(CultureInfo.InvariantCulture, $" ({runs.Min(figure):0.00}–{runs.Max(figure):0.00})");
+
+    private static Dictionary<string, string> Env(string name, string value) => new() { [name] = value };
+
+    /// <summary>A way of running the silo process: settings (command line), environment, and whether it runs a ReadyToRun publish.</summary>
+    private sealed record SiloVariant(
+        string Key,
+        string Description,
+        IReadOnlyDictionary<string, string>? Settings = null,
+        IReadOnlyDictionary<string, string>? Environment = null,
+        bool Published = false);
+
+    /// <summary>One fresh silo: time (and silo CPU) until ready, then three batches.</summary>
+    private sealed record FirstBatchRun(TimeSpan Ready, TimeSpan ReadyCpu, IReadOnlyList<TimeSpan> Times, IReadOnlyList<TimeSpan> Cpu)
+    {
+        public TimeSpan First => Times[0];
+
+        /// <summary>The best of the later batches.</summary>
+        public TimeSpan Warm => Times.Skip(1).Min();
+
+        public TimeSpan WarmCpu => Cpu.Skip(1).Min();
+
+        public double TimeRatio => First / Warm;
+
+        public double CpuRatio => Cpu[0] / WarmCpu;
     }
 
     private static string? Option(string[] args, string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();

@@ -44,7 +44,7 @@ internal sealed partial class BatchGrain
         if (state.RetryPending)
         {
             _beforeRetry = RetryProgress(state);
-            _running = metrics.BatchResumed();
+            _running = metrics.BatchResumed(BatchId);
             _trace = FloodgateTracing.StartBatch(BatchId, state.Received, state.Definition.Processor, state.Definition.Limiter, resumed: true);
             BeginRebuild();
             return;
@@ -67,7 +67,7 @@ internal sealed partial class BatchGrain
         // A previous activation was lost. What it may have left running is unconfirmed: ask each item before
         // dispatching more (running ones count against the local limit and report; idle ones run again).
         LogResuming(BatchId, ledger.Total - ledger.Done, ledger.Unconfirmed);
-        _running = metrics.BatchResumed();
+        _running = metrics.BatchResumed(BatchId);
         _trace = FloodgateTracing.StartBatch(BatchId, ledger.Total, state.Definition.Processor, state.Definition.Limiter, resumed: true);
         _lastReceivedAt = time.GetUtcNow();
         await KeepReminderAsync(UnfinishedReminder, _options.ReminderPeriod);

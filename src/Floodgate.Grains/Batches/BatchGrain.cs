@@ -151,7 +151,7 @@ internal sealed partial class BatchGrain(
             throw;
         }
 
-        _running = metrics.BatchStarted();
+        _running = metrics.BatchStarted(BatchId);
         StartInFlightChecks();
         PublishToIndex();
         return new BatchOpened(Progress(), record.State.UploadId, record.State.ChunkSize);
@@ -378,7 +378,7 @@ internal sealed partial class BatchGrain(
         };
         LogRetrying(BatchId, ledger.Failed, retrying.RetryRounds);
         BeginRebuild();
-        _running = metrics.BatchResumed();
+        _running = metrics.BatchResumed(BatchId);
         _trace = FloodgateTracing.StartBatch(BatchId, ledger.Total, Definition.Processor, Definition.Limiter, resumed: true);
         await KeepReminderAsync(UnfinishedReminder, _options.ReminderPeriod);
         _ = ForgetReminderAsync(ExpiryReminder);

@@ -1,4 +1,5 @@
 using Floodgate.Catalog;
+using Floodgate.Grains.WarmUp;
 using Microsoft.Extensions.Logging;
 
 namespace Floodgate.Grains.Catalog;
@@ -6,7 +7,8 @@ namespace Floodgate.Grains.Catalog;
 /// <summary>
 /// One catalog per kind (<see cref="CatalogKeys"/>): limiters and breakers register their names as they activate. The set
 /// is stored (a write only when it changes), so the list survives the catalog's own deactivation; a registration lost
-/// with a silo is made again by the next activation of that limiter or breaker.
+/// with a silo is made again by the next activation of that limiter or breaker. The start-up warm-up's limiter and breaker
+/// (<see cref="WarmUpNames"/>) are never listed.
 /// </summary>
 internal sealed partial class CatalogGrain(
     [PersistentState("catalog")] IPersistentState<CatalogRecord> record,
@@ -23,7 +25,7 @@ internal sealed partial class CatalogGrain(
 
     public async Task RegisterAsync(string name)
     {
-        if (!_names.Register(name, time.GetUtcNow()))
+        if (WarmUpNames.IsWarmUp(name) || !_names.Register(name, time.GetUtcNow()))
         {
             return;
         }

@@ -146,7 +146,7 @@ internal sealed partial class ItemGrain(
             else
             {
                 var report = new ItemReport(outcome, counters.Retries, counters.RateLimitHits, counters.BreakerRejections, time.GetElapsedTime(started));
-                metrics.ItemFinished(work.Processor, report);
+                metrics.ItemFinished(work.BatchId, work.Processor, report);
                 if (_interrupted)
                 {
                     // The activation is going away (silo stopping): one try, so the shutdown is not held up; a batch that

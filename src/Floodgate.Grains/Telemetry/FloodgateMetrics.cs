@@ -3,13 +3,15 @@ using System.Diagnostics.Metrics;
 using Floodgate.Batches;
 using Floodgate.Breakers;
 using Floodgate.Grains.Batches;
+using Floodgate.Grains.WarmUp;
 
 namespace Floodgate.Grains.Telemetry;
 
 /// <summary>
 /// Floodgate's instruments, all on the one <see cref="Meter"/> named <see cref="MeterName"/>. Grains report events with
 /// one call each; gauges read the figures of the limiter and breaker activations in this process when a reader collects.
-/// Tags are limiter, breaker and processor names and item statuses only: nothing secret.
+/// Tags are limiter, breaker and processor names and item statuses only: nothing secret. The start-up warm-up's batch,
+/// items, limiter and breaker (<see cref="WarmUpNames"/>) are not counted: they are not work anyone asked for.
 /// <para>The meter is one per process, never disposed, rather than one per host from <c>IMeterFactory</c>: OpenTelemetry
 /// merges same-named meters into one stream, and disposing any of them (a host stopping; tests run several hosts in a
 /// process) silently ends that stream for every other (opentelemetry-dotnet issue 6412). A process runs one silo in
@@ -86,16 +88,27 @@ public sealed class FloodgateMetrics
 
     internal void Granted(string limiter, TimeSpan waited)
     {
+        if (WarmUpNames.IsWarmUp(limiter))
+        {
+            return;
+        }
+
         var tag = new KeyValuePair<string, object?>("limiter", limiter);
         Grants.Add(1, tag);
         AcquireWait.Record(waited.TotalSeconds, tag);
     }
 
-    internal void TimedOut(string limiter) => Timeouts.Add(1, new KeyValuePair<string, object?>("limiter", limiter));
+    internal void TimedOut(string limiter)
+    {
+        if (!WarmUpNames.IsWarmUp(limiter))
+        {
+            Timeouts.Add(1, new KeyValuePair<string, object?>("limiter", limiter));
+        }
+    }
 
     internal void Expired(string limiter, long count)
     {
-        if (count > 0)
+        if (count > 0 && !WarmUpNames.IsWarmUp(limiter))
         {
             Expirations.Add(count, new KeyValuePair<string, object?>("limiter", limiter));
         }
@@ -103,14 +116,19 @@ public sealed class FloodgateMetrics
 
     internal void BreakerChanged(string breaker, CircuitState to)
     {
-        if (to == CircuitState.Open)
+        if (to == CircuitState.Open && !WarmUpNames.IsWarmUp(breaker))
         {
             Trips.Add(1, new KeyValuePair<string, object?>("breaker", breaker));
         }
     }
 
-    internal void ItemFinished(string processor, ItemReport report)
+    internal void ItemFinished(string batchId, string processor, ItemReport report)
     {
+        if (WarmUpNames.IsWarmUp(batchId))
+        {
+            return;
+        }
+
         var processorTag = new KeyValuePair<string, object?>("processor", processor);
         Items.Add(1, processorTag, new KeyValuePair<string, object?>("status", StatusName(report.Outcome.Status)));
         ItemLatency.Record(report.Duration.TotalSeconds, processorTag);
@@ -146,14 +164,19 @@ public sealed class FloodgateMetrics
         GatewayQueueWait.Record(waited.TotalSeconds, new KeyValuePair<string, object?>("upstream", upstream));
 
     /// <summary>Counts a new batch; dispose the handle (or <see cref="RunningBatch.Finish"/>) when it stops running here.</summary>
-    internal RunningBatch BatchStarted()
+    internal RunningBatch BatchStarted(string batchId)
     {
+        if (WarmUpNames.IsWarmUp(batchId))
+        {
+            return RunningBatch.Uncounted();
+        }
+
         BatchesStarted.Add(1);
         return new RunningBatch();
     }
 
     /// <summary>An unfinished batch resumed on this silo after its previous activation was lost or moved.</summary>
-    internal RunningBatch BatchResumed() => new();
+    internal RunningBatch BatchResumed(string batchId) => WarmUpNames.IsWarmUp(batchId) ? RunningBatch.Uncounted() : new();
 
     private static string StatusName(ItemStatus status) => status switch
     {
@@ -181,6 +204,11 @@ public sealed class FloodgateMetrics
 
     private static IDisposable Track<T>(ConcurrentDictionary<Tracked<T>, byte> registry, string name, Func<T> read)
     {
+        if (WarmUpNames.IsWarmUp(name))
+        {
+            return Untracked.Instance;
+        }
+
         var tracked = new Tracked<T>(registry, name, read);
         registry.TryAdd(tracked, 0);
         return tracked;
@@ -196,12 +224,27 @@ public sealed class FloodgateMetrics
         public void Dispose() => registry.TryRemove(this, out _);
     }
 
+    /// <summary>The handle of a warm-up limiter or breaker: nothing to remove.</summary>
+    private sealed class Untracked : IDisposable
+    {
+        public static readonly Untracked Instance = new();
+
+        public void Dispose()
+        {
+        }
+    }
+
     /// <summary>A batch counted as running on this silo; leaves the count exactly once.</summary>
     internal sealed class RunningBatch : IDisposable
     {
         private int _left;
 
         public RunningBatch() => Interlocked.Increment(ref _batchesRunning);
+
+        private RunningBatch(int left) => _left = left;
+
+        /// <summary>A batch that is not counted (the warm-up's): finishing or leaving it changes no figure.</summary>
+        public static RunningBatch Uncounted() => new(left: 1);
 
         /// <summary>Every item has its outcome, durably.</summary>
         public void Finish()

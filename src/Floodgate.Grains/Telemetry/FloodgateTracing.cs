@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Floodgate.Grains.Items;
+using Floodgate.Grains.WarmUp;
 
 namespace Floodgate.Grains.Telemetry;
 
@@ -9,6 +10,7 @@ namespace Floodgate.Grains.Telemetry;
 /// <see cref="Activity.Current"/>, which Orleans' activity propagation carries through grain calls, so one trace runs from
 /// the SDK or HTTP request through the batch to every item. Spans cost nothing unless something listens (OpenTelemetry
 /// with OTLP, or a test's listener). Tags name batches, positions, processors and limiters, never items or secrets.
+/// The start-up warm-up (<see cref="WarmUpNames"/>) makes no span.
 /// </summary>
 public static class FloodgateTracing
 {
@@ -29,6 +31,11 @@ public static class FloodgateTracing
     /// </summary>
     internal static Activity? StartBatch(string batchId, int items, string processor, string limiter, bool resumed)
     {
+        if (WarmUpNames.IsWarmUp(batchId))
+        {
+            return null;
+        }
+
         var previous = Activity.Current;
         var activity = Source.StartActivity(BatchSpan, ActivityKind.Internal);
         Activity.Current = previous;
@@ -85,7 +92,7 @@ public static class FloodgateTracing
     private static async Task<T> RunInSpanAsync<T>(string name, ActivityKind kind, ItemWork work, Func<Task<T>> run, Action<Activity>? tag)
     {
         // Started here, in an async method: the span is current for the work it wraps and no longer once this returns.
-        using var activity = Source.StartActivity(name, kind);
+        using var activity = WarmUpNames.IsWarmUp(work.BatchId) ? null : Source.StartActivity(name, kind);
         if (activity is null)
         {
             return await run();

@@ -55,6 +55,10 @@ public abstract class ApiSilo : IAsyncLifetime
             ["Floodgate:Silo:GatewayPort"] = FreeTcpPort.Next().ToString(),
             ["Floodgate:Silo:ClusterId"] = "api-tests-" + Guid.NewGuid().ToString("N")[..8],
             ["Floodgate:Silo:Dashboard"] = "false",
+
+            // The start-up warm-up keeps /health/ready at 503 for its first seconds; these tests use the silo at once
+            // (WarmUpApiTests turns it on).
+            ["Floodgate:Silo:WarmUp:Enabled"] = "false",
         };
         foreach (var (key, value) in api)
         {

@@ -53,6 +53,7 @@ public sealed class GatewaySilo : IAsyncDisposable
             ["Floodgate:Silo:GatewayPort"] = FreeTcpPort.Next().ToString(),
             ["Floodgate:Silo:ClusterId"] = "gateway-tests-" + Guid.NewGuid().ToString("N")[..8],
             ["Floodgate:Silo:Dashboard"] = "false",
+            ["Floodgate:Silo:WarmUp:Enabled"] = "false", // used at once, not about speed: no start-up warm-up
             ["Floodgate:Gateway:Upstreams:sim:BaseUrl"] = server.BaseUrl.ToString(),
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())

@@ -116,6 +116,10 @@ public sealed partial class FloodgateProcessCluster : IAsyncDisposable
             ["Floodgate:Silo:Dashboard"] = "false",
             ["Floodgate:Processors:OpenAiChat:BaseUrl"] = Simulator.BaseUrl.ToString(),
 
+            // Several silos warming up at once on a small machine outlast the start timeout, and faults, not speed, are
+            // measured here; a run may turn it on through ProcessClusterOptions.SiloSettings.
+            ["Floodgate:Silo:WarmUp:Enabled"] = "false",
+
             // Start and stop milestones in the log, to tell a slow shutdown from a hung one (the lifecycle's Debug lines
             // name each participant as it starts and stops).
             ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Information",

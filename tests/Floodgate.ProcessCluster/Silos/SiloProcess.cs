@@ -36,13 +36,16 @@ public sealed class SiloProcess : IAsyncDisposable
     /// <summary>
     /// Starts a silo. <paramref name="settings"/> go on the command line (<c>--Key=Value</c>, visible in its log);
     /// <paramref name="secrets"/> go in the environment (<c>Floodgate__Api__AdminKeys__0</c>), so no log shows them.
+    /// <paramref name="siloDll"/> runs another build of the silo (a published one, say) instead of <see cref="Programs.SiloDll"/>.
     /// </summary>
     public static SiloProcess Start(
         string name,
         string logDirectory,
         IReadOnlyDictionary<string, string> settings,
-        IReadOnlyDictionary<string, string> secrets)
+        IReadOnlyDictionary<string, string> secrets,
+        string? siloDll = null)
     {
+        siloDll ??= Programs.SiloDll;
         var (siloPort, gatewayPort, httpPort) = (FreePort.Next(), FreePort.Next(), FreePort.Next());
         var all = new Dictionary<string, string>(settings)
         {
@@ -53,14 +56,17 @@ public sealed class SiloProcess : IAsyncDisposable
         var process = ChildProcess.Start(
             name,
             Programs.Dotnet,
-            [Programs.SiloDll, .. all.Select(kv => $"--{kv.Key}={kv.Value}")],
+            [siloDll, .. all.Select(kv => $"--{kv.Key}={kv.Value}")],
             Path.Combine(logDirectory, $"{name}.log"),
             secrets.ToDictionary(kv => kv.Key.Replace(":", "__", StringComparison.Ordinal), kv => kv.Value),
-            Path.GetDirectoryName(Programs.SiloDll));
+            Path.GetDirectoryName(siloDll));
         return new SiloProcess(name, process, siloPort, gatewayPort, httpPort);
     }
 
-    /// <summary>Waits until <c>GET /health</c> answers 200 (the silo joined and answers a management call).</summary>
+    /// <summary>
+    /// Waits until <c>GET /health</c> answers 200: the silo joined and answers a management call, and its start-up warm-up
+    /// (when on) is over.
+    /// </summary>
     public async Task WaitReadyAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         var deadline = Timeline.Now + timeout;

@@ -113,6 +113,7 @@ public sealed class ExampleSilo : IAsyncLifetime
         settings["Floodgate:Silo:GatewayPort"] = FreeTcpPort.Next().ToString();
         settings["Floodgate:Silo:ClusterId"] = "examples-" + Guid.NewGuid().ToString("N")[..8];
         settings["Floodgate:Silo:Dashboard"] = "false";
+        settings["Floodgate:Silo:WarmUp:Enabled"] = "false"; // used at once, not about speed: no start-up warm-up
         settings["Floodgate:Api:AdminKeys:0"] = AdminKey;
         _app = FloodgateSiloHost.Build([], settings);
         await _app.StartAsync();

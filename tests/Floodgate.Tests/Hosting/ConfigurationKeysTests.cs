@@ -42,6 +42,17 @@ public sealed class ConfigurationKeysTests
         Assert.Contains(hint, problem);
     }
 
+    [Theory]
+    [InlineData("Floodgate:Silo:WarmUp", "Enabled, Items, MaxRounds, Timeout")]
+    [InlineData("Floodgate:Items", "AttemptTimeout")]
+    public void CheckConfiguration_ValueGivenToASection_OneLineNamingItsSettings(string key, string settings)
+    {
+        var problem = Assert.Single(SiloCommand.CheckConfiguration(Configuration((key, "false"))));
+
+        Assert.StartsWith($"error: '{key}' is a section, not a single value (known under it: ", problem);
+        Assert.Contains(settings, problem);
+    }
+
     [Fact]
     public void CheckConfiguration_ValueThatDoesNotConvert_NamesKeyAndType()
     {

@@ -1,4 +1,5 @@
 using Floodgate.Batches;
+using Floodgate.Grains.WarmUp;
 
 namespace Floodgate.Grains.Batches.Index;
 
@@ -6,7 +7,8 @@ namespace Floodgate.Grains.Batches.Index;
 /// Keeps one batch's entry in the list of batches up to date: changes go out one call at a time, the latest one wins
 /// (a change made while another is on its way replaces it), and each is retried through cluster faults. The list is a
 /// view: a change that never gets through is reported to <c>onFailure</c>, and the batch runs on regardless. Used from
-/// one activation's turns (its retries stay on the activation's scheduler).
+/// one activation's turns (its retries stay on the activation's scheduler). The start-up warm-up's batch
+/// (<see cref="WarmUpNames"/>) is never listed.
 /// </summary>
 internal sealed class BatchIndexPublisher(IGrainFactory grains, TimeProvider time, Action<Exception> onFailure)
 {
@@ -19,13 +21,13 @@ internal sealed class BatchIndexPublisher(IGrainFactory grains, TimeProvider tim
 
     /// <summary>Publishes <paramref name="summary"/>; completes once it (or a later change) got through or was given up.</summary>
     public Task PublishAsync(BatchSummary summary) =>
-        _removed ? Task.CompletedTask : Enqueue(index => index.UpsertAsync(summary));
+        _removed || WarmUpNames.IsWarmUp(summary.BatchId) ? Task.CompletedTask : Enqueue(index => index.UpsertAsync(summary));
 
     /// <summary>Removes the batch from the list; nothing is published after this.</summary>
     public Task RemoveAsync(string batchId)
     {
         _removed = true;
-        return Enqueue(index => index.RemoveAsync(batchId));
+        return WarmUpNames.IsWarmUp(batchId) ? Task.CompletedTask : Enqueue(index => index.RemoveAsync(batchId));
     }
 
     private Task Enqueue(Func<IBatchIndexUpdates, Task> change)
