@@ -16,6 +16,7 @@ public sealed class FloodgateClient : IFloodgateClient
     private readonly FloodgateClientOptions _options;
     private readonly TimeProvider _time;
     private readonly FailoverAcquire _acquire;
+    private readonly LeaseSetPolicy _leaseSets;
     private readonly ClusterCallRetry _batchRetry;
 
     /// <summary>Creates the client; <paramref name="options"/> are validated here.</summary>
@@ -31,6 +32,7 @@ public sealed class FloodgateClient : IFloodgateClient
         }
 
         _acquire = new FailoverAcquire(_time, _options.FailoverRetryTimeout);
+        _leaseSets = new LeaseSetPolicy { Acquire = _acquire };
         _batchRetry = new ClusterCallRetry(_time, _options.FailoverRetryTimeout);
     }
 
@@ -136,7 +138,7 @@ public sealed class FloodgateClient : IFloodgateClient
         }
 
         return LimiterLeaseSet.AcquireAsync(
-            _grains, _acquire, request, request.Holder ?? _options.ClientId, request.LeaseTtl ?? _options.LeaseTtl, _time, cancellationToken);
+            _grains, request, request.Holder ?? _options.ClientId, request.LeaseTtl ?? _options.LeaseTtl, _leaseSets, _time, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -167,6 +169,10 @@ public sealed class FloodgateClient : IFloodgateClient
     /// <inheritdoc />
     public Task<bool> ReleaseLeaseAsync(string limiter, string leaseId, CancellationToken cancellationToken = default) =>
         Limiter(limiter).ReleaseAsync(leaseId).WaitAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public void ReleaseLeaseOneWay(string limiter, string leaseId) =>
+        Limiter(limiter).ReleaseOneWayAsync(LeaseIds.Require(leaseId)).Ignore();
 
     /// <inheritdoc />
     public System.Threading.RateLimiting.RateLimiter GetRateLimiter(string limiter, RateLimiting.FloodgateRateLimiterOptions? options = null)

@@ -48,8 +48,22 @@ public interface IFloodgateClient : IFloodgateOperations
     /// <summary>Renews a lease; null when the limiter no longer knows it (it expired or was released).</summary>
     Task<Lease?> RenewLeaseAsync(string limiter, RenewRequest request, CancellationToken cancellationToken = default);
 
-    /// <summary>Releases a lease; false when the limiter no longer knows it. Idempotent.</summary>
+    /// <summary>
+    /// Releases a lease and waits for the limiter's answer: false when it no longer knows the lease. Idempotent. For a
+    /// release that need not wait, see <see cref="ReleaseLeaseOneWay"/>.
+    /// </summary>
     Task<bool> ReleaseLeaseAsync(string limiter, string leaseId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Releases a lease without waiting for an answer: one message, no reply, so the caller goes on at once (half the
+    /// round trip of <see cref="ReleaseLeaseAsync"/>, none of its wait). Best effort, and never a leak: a release lost on
+    /// its way (the limiter's silo died or is stopping, the connection dropped) leaves the lease's permits counted until
+    /// the lease expires — as for a holder that crashed — and a release may still be on its way when this caller's next
+    /// acquire arrives (that acquire then waits for it, or fails if it asked not to wait). Use
+    /// <see cref="ReleaseLeaseAsync"/> to learn whether the lease was still held, or when permits must be back before
+    /// the next call. Invalid names or ids throw <see cref="Validation.FloodgateValidationException"/>; nothing is sent.
+    /// </summary>
+    void ReleaseLeaseOneWay(string limiter, string leaseId);
 
     /// <summary>
     /// A <see cref="System.Threading.RateLimiting.RateLimiter"/> backed by the global limiter, for HttpClient resilience

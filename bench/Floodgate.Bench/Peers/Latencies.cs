@@ -49,12 +49,44 @@ internal sealed class Latencies
         }
     }
 
+    /// <summary>
+    /// Times <paramref name="operations"/> side by side: each is first run unmeasured for <paramref name="warmUp"/> (long
+    /// enough for the JIT's tiers, in client and server, to reach the code a long-running service runs), then all are
+    /// measured in <paramref name="turns"/> turns, <paramref name="callers"/> loops at once, so a change of the machine's
+    /// load during the measurement falls on every operation alike. Returns one <see cref="Latencies"/> per operation,
+    /// of <paramref name="each"/> calls per caller.
+    /// </summary>
+    public static async Task<Latencies[]> InterleavedAsync(int callers, int each, int turns, TimeSpan warmUp, params Func<Task>[] operations)
+    {
+        foreach (var operation in operations)
+        {
+            var until = Stopwatch.GetTimestamp() + (long)(warmUp.TotalSeconds * Stopwatch.Frequency);
+            await Concurrently(callers, int.MaxValue, until, _ => operation());
+        }
+
+        var latencies = operations.Select(_ => new Latencies()).ToArray();
+        for (var turn = 0; turn < turns; turn++)
+        {
+            var calls = each / turns + (turn < each % turns ? 1 : 0);
+            for (var i = 0; i < operations.Length; i++)
+            {
+                var (operation, measured) = (operations[i], latencies[i]);
+                await Concurrently(callers, calls, _ => measured.TimeAsync(operation));
+            }
+        }
+
+        return latencies;
+    }
+
     /// <summary>Runs <paramref name="callers"/> loops of <paramref name="each"/> calls at once.</summary>
-    public static Task Concurrently(int callers, int each, Func<int, Task> call) =>
+    public static Task Concurrently(int callers, int each, Func<int, Task> call) => Concurrently(callers, each, long.MaxValue, call);
+
+    /// <summary>Runs <paramref name="callers"/> loops of <paramref name="each"/> calls at once, each loop ending early at <paramref name="until"/> (a <see cref="Stopwatch"/> timestamp).</summary>
+    private static Task Concurrently(int callers, int each, long until, Func<int, Task> call) =>
         Task.WhenAll(Enumerable.Range(0, callers).Select(async caller =>
         {
             await Task.Yield();
-            for (var i = 0; i < each; i++)
+            for (var i = 0; i < each && Stopwatch.GetTimestamp() < until; i++)
             {
                 await call(caller);
             }

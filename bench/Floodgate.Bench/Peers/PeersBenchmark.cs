@@ -9,16 +9,33 @@ namespace Floodgate.Bench.Peers;
 /// The <c>peers</c> scenario: Floodgate side by side with the tools a team would otherwise use, each pair in the same
 /// invocation on the same machine — BullMQ (job queue on Redis), DistributedLock.Redis's semaphore, and a
 /// <see cref="SemaphoreSlim"/> loop calling the simulator straight. <c>--quick</c> runs only the .NET-only pairs
-/// (no node, no redis-server), small enough for CI.
+/// (no node, no redis-server), small enough for CI. <c>--only rtt,wait</c> runs only the named groups of rows (see
+/// <see cref="Groups"/>); its section is for reading, not for <c>--write</c>, which needs every row.
 /// </summary>
 internal static class PeersBenchmark
 {
     public const string SectionHeading = "## Peers: Floodgate against BullMQ, a Redis semaphore and SemaphoreSlim";
 
+    /// <summary>
+    /// The groups of rows <c>--only</c> can pick: utilization at limits 10 and 60, acquire-wait tail, fairness, no-op
+    /// throughput with the BullMQ pairs, permit round trips.
+    /// </summary>
+    public static readonly IReadOnlyList<string> Groups = ["utilization", "wait", "fairness", "throughput", "rtt"];
+
     public static async Task<int> RunAsync(string[] args)
     {
         var quick = args.Contains("--quick");
         var writeTo = Option(args, "--write");
+        var only = Option(args, "--only")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (only is not null && (writeTo is not null || only.FirstOrDefault(group => !Groups.Contains(group)) is not null))
+        {
+            Console.Error.WriteLine(writeTo is not null
+                ? "error: --only measures some rows; --write needs them all."
+                : $"error: unknown group in --only '{string.Join(',', only)}' (groups: {string.Join(", ", Groups)}).");
+            return 2;
+        }
+
+        bool Runs(string group) => only is null || only.Contains(group);
         var sizes = quick ? PeerSizes.Quick : PeerSizes.Full;
         var machine = MachineInfo.Describe();
         var rows = new List<PeerRow>();
@@ -32,13 +49,16 @@ internal static class PeersBenchmark
         });
         using var loop = new SemaphoreSlimPeer(simulator.BaseUrl);
         await using var floodgate = await FloodgateInProcess.StartAsync(simulator.BaseUrl);
-        await floodgate.RunBatchAsync("bench-warm-up", 500, "echo", 64); // JIT and first activations
-        await floodgate.RunBatchAsync("bench-warm-up-sim", 100, "openai-chat", 10);
-        await loop.RunAsync(100, 10);
+        if (only is null || only.Any(group => group != "rtt"))
+        {
+            await floodgate.RunBatchAsync("bench-warm-up", 500, "echo", 64); // JIT and first activations
+            await floodgate.RunBatchAsync("bench-warm-up-sim", 100, "openai-chat", 10);
+            await loop.RunAsync(100, 10);
+        }
 
         // Utilization at limits 10 and 60 against the simulator (50 ms a request), and the most it saw in flight.
         var utilization = new Dictionary<int, (TimeSpan Floodgate, int FloodgateMax, TimeSpan Loop)>();
-        foreach (var (limit, items) in new[] { (10, sizes.Limit10Items), (60, sizes.Limit60Items) })
+        foreach (var (limit, items) in Runs("utilization") || Runs("throughput") ? new[] { (10, sizes.Limit10Items), (60, sizes.Limit60Items) } : [])
         {
             Log($"utilization at limit {limit}: {items} items");
             simulator.ResetStats();
@@ -54,6 +74,7 @@ internal static class PeersBenchmark
         }
 
         // Acquire-wait tail: callers × 50 ms holds under few permits; the wait of every acquire.
+        if (Runs("wait"))
         {
             Log($"acquire-wait tail: {sizes.WaitCallers} callers under {sizes.WaitPermits} permits");
             var ours = await floodgate.AcquireWaitsAsync("bench-wait", sizes.WaitCallers, sizes.WaitPermits, PeerSizes.Upstream, sizes.WaitRounds);
@@ -64,6 +85,7 @@ internal static class PeersBenchmark
         }
 
         // Fairness: a small batch behind a large one on the same limiter, against its time alone.
+        if (Runs("fairness"))
         {
             Log($"fairness: {sizes.FairSmall} items behind {sizes.FairLarge}");
             var ours = await floodgate.RunSmallBehindLargeAsync("bench-fair", sizes.FairSmall, sizes.FairLarge, sizes.FairLimit);
@@ -77,15 +99,27 @@ internal static class PeersBenchmark
         }
 
         // No-op throughput, end to end (submit to last outcome) and processing only (permits gated until submitted).
-        Log($"no-op throughput: {sizes.NoOpItems} echo items at limit {sizes.NoOpLimit}");
-        var endToEnd = await floodgate.RunBatchAsync("bench-noop-e2e", sizes.NoOpItems, "echo", sizes.NoOpLimit);
-        var processing = await floodgate.RunGatedBatchAsync("bench-noop-gated", sizes.NoOpItems, "echo", sizes.NoOpLimit);
+        var (endToEnd, processing) = (TimeSpan.Zero, TimeSpan.Zero);
+        if (Runs("throughput"))
+        {
+            Log($"no-op throughput: {sizes.NoOpItems} echo items at limit {sizes.NoOpLimit}");
+            endToEnd = await floodgate.RunBatchAsync("bench-noop-e2e", sizes.NoOpItems, "echo", sizes.NoOpLimit);
+            processing = await floodgate.RunGatedBatchAsync("bench-noop-gated", sizes.NoOpItems, "echo", sizes.NoOpLimit);
+        }
 
         if (quick)
         {
-            rows.Add(PeerRow.Higher($"No-op throughput, {sizes.NoOpItems:N0} echo items, end to end", sizes.NoOpItems / endToEnd.TotalSeconds,
-                "processing only (same batch size)", sizes.NoOpItems / processing.TotalSeconds, Rate));
+            if (Runs("throughput"))
+            {
+                rows.Add(PeerRow.Higher($"No-op throughput, {sizes.NoOpItems:N0} echo items, end to end", sizes.NoOpItems / endToEnd.TotalSeconds,
+                    "processing only (same batch size)", sizes.NoOpItems / processing.TotalSeconds, Rate));
+            }
+
             notes.Add("Quick mode: only the .NET pairs, at small sizes (no node, no redis-server); the numbers show the harness works, not how fast Floodgate is.");
+        }
+        else if (!Runs("throughput") && !Runs("rtt"))
+        {
+            // Nothing of what follows was asked for.
         }
         else if (RedisProcess.Unavailable() is { } noRedis)
         {
@@ -95,10 +129,13 @@ internal static class PeersBenchmark
         {
             var logs = Path.Combine(Path.GetTempPath(), "floodgate-bench-peers");
             await using var redis = await RedisProcess.StartAsync(logs);
-            var (bullMq, unavailable) = await BullMqPeer.PrepareAsync(redis.ConnectionString);
+            var (bullMq, unavailable) = Runs("throughput") ? await BullMqPeer.PrepareAsync(redis.ConnectionString) : (null, null);
             if (bullMq is null)
             {
-                notes.Add($"BullMQ pairs skipped: {unavailable}");
+                if (unavailable is not null)
+                {
+                    notes.Add($"BullMQ pairs skipped: {unavailable}");
+                }
             }
             else
             {
@@ -116,24 +153,34 @@ internal static class PeersBenchmark
                     v => v.ToString("0.00", CultureInfo.InvariantCulture)));
             }
 
-            await using var semaphore = new RedisSemaphorePeer(redis.ConnectionString);
-            await using var external = await ExternalFloodgate.StartAsync(logs);
-            foreach (var callers in sizes.RoundTripCallers)
+            if (Runs("rtt"))
             {
-                Log($"permit round trip: {callers} caller(s)");
-                var each = sizes.RoundTripsPerCaller(callers);
-                var ours = await PermitRoundTrips.MeasureAsync(external.Client, $"bench-rtt-{callers}", callers, each);
-                var theirs = await semaphore.PermitRoundTripsAsync(callers, each);
-                rows.Add(PeerRow.Lower($"Permit round trip (acquire + release) p50, {callers} caller(s), {ours.Count:N0} round trips",
-                    ours.Percentile(50), "DistributedLock.Redis `RedisDistributedSemaphore`", theirs.Percentile(50), Milliseconds));
-                rows.Add(PeerRow.Lower($"Permit round trip (acquire + release) p99, {callers} caller(s)",
-                    ours.Percentile(99), "DistributedLock.Redis `RedisDistributedSemaphore`", theirs.Percentile(99), Milliseconds));
+                await using var semaphore = new RedisSemaphorePeer(redis.ConnectionString);
+                await using var external = await ExternalFloodgate.StartAsync(logs);
+                foreach (var callers in sizes.RoundTripCallers)
+                {
+                    Log($"permit round trip: {callers} caller(s)");
+                    var each = sizes.RoundTripsPerCaller(callers);
+                    var measured = await Latencies.InterleavedAsync(
+                        callers, each, PeerSizes.RoundTripTurns(each), sizes.RoundTripWarmUp,
+                        await PermitRoundTrips.PrepareAsync(external.Client, $"bench-rtt-{callers}", PermitRoundTrips.Release.OneWay, callers),
+                        await semaphore.PermitRoundTripAsync(callers),
+                        await PermitRoundTrips.PrepareAsync(external.Client, $"bench-rtt-answered-{callers}", PermitRoundTrips.Release.Answered, callers));
+                    var (ours, theirs, answered) = (measured[0], measured[1], measured[2]);
+                    const string redisPeer = "DistributedLock.Redis `RedisDistributedSemaphore`";
+                    rows.Add(PeerRow.Lower($"Permit round trip (acquire + one-way release) p50, {callers} caller(s), {ours.Count:N0} round trips",
+                        ours.Percentile(50), redisPeer, theirs.Percentile(50), Milliseconds));
+                    rows.Add(PeerRow.Lower($"Permit round trip (acquire + one-way release) p99, {callers} caller(s)",
+                        ours.Percentile(99), redisPeer, theirs.Percentile(99), Milliseconds));
+                    rows.Add(PeerRow.Lower($"Permit round trip (acquire + answered release) p50, {callers} caller(s)",
+                        answered.Percentile(50), redisPeer, theirs.Percentile(50), Milliseconds));
+                }
             }
         }
 
         var command = "dotnet run -c Release --project bench/Floodgate.Bench -- peers" + (quick ? " --quick" : string.Empty) +
-            (writeTo is null ? string.Empty : $" --write {writeTo}");
-        var section = Section(command, machine, quick, rows, notes);
+            (only is null ? string.Empty : $" --only {string.Join(',', only)}") + (writeTo is null ? string.Empty : $" --write {writeTo}");
+        var section = Section(command, machine, quick, sizes, rows, notes);
         Console.WriteLine();
         Console.WriteLine(section);
         if (writeTo is not null)
@@ -144,7 +191,7 @@ internal static class PeersBenchmark
         return 0;
     }
 
-    private static string Section(string command, string machine, bool quick, List<PeerRow> rows, List<string> notes)
+    private static string Section(string command, string machine, bool quick, PeerSizes sizes, List<PeerRow> rows, List<string> notes)
     {
         var text = new StringBuilder()
             .AppendLine(SectionHeading)
@@ -170,10 +217,13 @@ internal static class PeersBenchmark
             .AppendLine("  outcome (end to end) or from releasing a gate that held every permit while the batch was submitted and queued")
             .AppendLine("  (processing only). BullMQ: one worker of concurrency 256 with queue-wide (global) concurrency 256, jobs added in")
             .AppendLine("  bulks of 1,000 while it runs (end to end) or all before it starts (processing only); completed jobs kept.")
-            .AppendLine("- *Permit round trip*: one acquire and one release of a permit with as many permits as callers (no waiting). Floodgate:")
-            .AppendLine("  a separate `Silo` process (in-memory storage), called by this process as an external client over TCP through")
-            .AppendLine("  `IFloodgateClient.TryAcquireLeaseAsync`/`ReleaseLeaseAsync` (the lease table's group-committed write included);")
-            .AppendLine("  the peer: `RedisDistributedSemaphore.AcquireAsync` and disposing the handle, against the redis-server process.")
+            .AppendLine("- *Permit round trip*: one acquire and one release of a permit with as many permits as callers. Floodgate: a separate")
+            .AppendLine("  `Silo` process (in-memory storage), called by this process as an external client over TCP through")
+            .AppendLine("  `IFloodgateClient.TryAcquireLeaseAsync` (answered once the lease table's group-committed write holds the grant) and")
+            .AppendLine("  `ReleaseLeaseOneWay` (one message, no answer; a caller's next acquire may overtake it and then waits for it) or")
+            .AppendLine("  `ReleaseLeaseAsync` (answered); the peer: `RedisDistributedSemaphore.AcquireAsync` and disposing the handle (answered),")
+            .AppendLine(CultureInfo.InvariantCulture, $"  against the redis-server process. Each of the three first runs unmeasured for {sizes.RoundTripWarmUp.TotalSeconds:0.#} s (the JIT's tiers in client and")
+            .AppendLine("  silo reach steady code), then they are measured in alternating turns, so a change of load falls on all three alike.")
             .AppendLine("- *Acquire-wait*: the wait of each acquire while every caller holds its permit for 50 ms and asks again; Floodgate's")
             .AppendLine("  limiter queues FIFO within a holder and round-robin across holders (each caller is its own holder).")
             .AppendLine("- *Fairness*: the small batch's time submitted right behind the large one, divided by its time alone. A single")

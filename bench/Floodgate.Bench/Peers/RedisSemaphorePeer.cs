@@ -11,20 +11,18 @@ internal sealed class RedisSemaphorePeer(string connectionString) : IAsyncDispos
 {
     private ConnectionMultiplexer? _redis;
 
-    /// <summary>Acquire + release, <paramref name="callers"/> at once, with as many permits as callers (never waiting).</summary>
-    public async Task<Latencies> PermitRoundTripsAsync(int callers, int each, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// One acquire + release (disposing the handle) of a semaphore with as many permits as <paramref name="callers"/>, so
+    /// that many callers at once never wait.
+    /// </summary>
+    public async Task<Func<Task>> PermitRoundTripAsync(int callers, CancellationToken cancellationToken = default)
     {
         _redis ??= await ConnectionMultiplexer.ConnectAsync(connectionString);
         var semaphore = new RedisDistributedSemaphore($"bench-semaphore-{callers}", callers, _redis.GetDatabase());
-        async Task RoundTripAsync()
+        return async () =>
         {
             await using var handle = await semaphore.AcquireAsync(TimeSpan.FromSeconds(30), cancellationToken);
-        }
-
-        await Latencies.Concurrently(callers, Math.Max(10, each / 10), _ => RoundTripAsync()); // warm-up
-        var latencies = new Latencies();
-        await Latencies.Concurrently(callers, each, _ => latencies.TimeAsync(RoundTripAsync));
-        return latencies;
+        };
     }
 
     public async ValueTask DisposeAsync()

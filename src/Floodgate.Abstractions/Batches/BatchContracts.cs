@@ -65,15 +65,6 @@ public sealed record ItemOutcome(
         new(position, ItemStatus.Cancelled, null, "cancelled", attempts);
 }
 
-/// <summary>An item's outcome plus what its processing saw, for the batch's progress and adaptive limit.</summary>
-[GenerateSerializer, Immutable, Alias("Floodgate.ItemReport")]
-public sealed record ItemReport(
-    [property: Id(0)] ItemOutcome Outcome,
-    [property: Id(1)] int Retries,
-    [property: Id(2)] int RateLimitHits,
-    [property: Id(3)] int BreakerRejections,
-    [property: Id(4)] TimeSpan Duration);
-
 /// <summary>A live snapshot of a batch.</summary>
 [GenerateSerializer, Immutable, Alias("Floodgate.BatchProgress")]
 public sealed record BatchProgress

@@ -60,10 +60,6 @@ public interface IBatchGrain : IGrainWithStringKey
     /// </summary>
     [Alias("RetryFailed")]
     Task<BatchProgress> RetryFailedAsync();
-
-    /// <summary>Called by item grains with their one outcome. Later reports for the same position are ignored.</summary>
-    [Alias("ReportOutcome")]
-    Task ReportOutcomeAsync(ItemReport report);
 }
 
 /// <summary>The answer to <see cref="IBatchGrain.OpenAsync"/>.</summary>

@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace Floodgate.Limiting;
 
 /// <summary>
@@ -40,6 +42,16 @@ public interface IGlobalLimiterGrain : IGrainWithStringKey
     /// <summary>Returns a lease's permits. Idempotent: returns false when the lease is unknown or already gone.</summary>
     [Alias("Release")]
     Task<bool> ReleaseAsync(string leaseId);
+
+    /// <summary>
+    /// Returns a lease's permits without an answer (an Orleans one-way call: the returned task completes once the message
+    /// is handed to the transport). Best effort: a release lost on its way — the limiter's silo died or is stopping, the
+    /// connection dropped, this activation was fenced — leaves the lease counted until its expiry, like the lease of a
+    /// holder that vanished; and it may reach the limiter after a later call of the same caller. Callers check the id
+    /// before sending (nobody hears an error); an invalid or unknown id changes nothing.
+    /// </summary>
+    [OneWay, Alias("ReleaseOneWay")]
+    Task ReleaseOneWayAsync(string leaseId);
 
     /// <summary>
     /// Tells the limiter how an upstream call went: its real token usage (correcting the estimate charged at the grant,

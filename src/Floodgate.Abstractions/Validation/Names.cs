@@ -59,3 +59,17 @@ public static class RequestIds
     public static string Require(string? requestId) =>
         Check(requestId) is { } problem ? throw new FloodgateValidationException(problem) : requestId!;
 }
+
+/// <summary>The rule for lease ids, everywhere (the limiter's, and the SDK's check before a release nobody answers).</summary>
+public static class LeaseIds
+{
+    /// <summary>Returns the problem with <paramref name="leaseId"/>, or null when it is valid.</summary>
+    public static string? Check(string? leaseId) =>
+        string.IsNullOrWhiteSpace(leaseId) || leaseId.Length > FloodgateDefaults.MaxNameLength
+            ? $"A lease id is required (at most {FloodgateDefaults.MaxNameLength} characters)."
+            : null;
+
+    /// <summary>Returns <paramref name="leaseId"/>, or throws <see cref="FloodgateValidationException"/> when it is invalid.</summary>
+    public static string Require(string? leaseId) =>
+        Check(leaseId) is { } problem ? throw new FloodgateValidationException(problem) : leaseId!;
+}

@@ -7,7 +7,8 @@ namespace Floodgate.Client.Leases;
 /// releases all of them at once. Acquired one limiter at a time in ordinal order — so no two callers can wait on each
 /// other in a cycle — each acquire riding through limiter moves by its request id; when a later acquire fails, the
 /// earlier leases are released at once. Right before it is handed out, every earlier lease is confirmed (held, renewed):
-/// one may have expired while a later limiter kept the caller waiting.
+/// one may have expired while a later limiter kept the caller waiting. Used by the SDK (and so the gateway) and by item
+/// grains.
 /// </summary>
 public sealed class LimiterLeaseSet : IAsyncDisposable
 {
@@ -37,8 +38,14 @@ public sealed class LimiterLeaseSet : IAsyncDisposable
         _lost.Dispose();
     }
 
+    /// <summary>
+    /// Acquires one permit of every limiter of <paramref name="request"/> for <paramref name="holder"/>, within the
+    /// request's wait, with leases of <paramref name="ttl"/> (null: each limiter's default); <paramref name="policy"/> says
+    /// how limiter calls ride through faults, what TTL the leases need left, and what is thrown when a limiter grants
+    /// nothing or an earlier lease was lost. Nothing is held when it throws.
+    /// </summary>
     internal static async Task<LimiterLeaseSet> AcquireAsync(
-        IGrainFactory grains, FailoverAcquire acquire, LeaseSetRequest request, string holder, TimeSpan ttl, TimeProvider time, CancellationToken cancellationToken)
+        IGrainFactory grains, LeaseSetRequest request, string holder, TimeSpan? ttl, LeaseSetPolicy policy, TimeProvider time, CancellationToken cancellationToken)
     {
         var deadline = time.GetUtcNow() + request.WaitTimeout;
         var held = new List<LimiterLease>(request.Limiters.Count);
@@ -46,25 +53,25 @@ public sealed class LimiterLeaseSet : IAsyncDisposable
         {
             foreach (var name in request.Limiters.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
             {
-                var limiter = grains.GetGrain<IGlobalLimiterGrain>(name);
+                var limiter = policy.Limiter(grains, name);
                 var left = deadline - time.GetUtcNow();
-                var result = await acquire.AcquireAsync(
+                var result = await policy.Acquire.AcquireAsync(
                     limiter,
                     new AcquireRequest(holder, 1, left > TimeSpan.Zero ? left : TimeSpan.Zero, ttl, request.Priority, null, request.Tokens),
                     cancellationToken);
-                if (result.Lease is not { } lease)
-                {
-                    throw new LeaseUnavailableException(name, result.Reason ?? "No permit was granted.", result.RetryAfter);
-                }
-
-                held.Add(new LimiterLease(limiter, lease, time));
+                held.Add(new LimiterLease(limiter, result.Lease ?? throw policy.NotGranted(name, result), time));
             }
 
-            for (var i = 0; i < held.Count - 1; i++)
+            for (var i = 0; i < held.Count; i++)
             {
-                if (!await held[i].ConfirmAsync(cancellationToken))
+                // The lease granted last is fresh unless the call needs more TTL than it has left; an earlier one may have
+                // been lost while a later limiter kept the caller waiting: ask its limiter (which also renews it).
+                var lease = held[i];
+                var fresh = i == held.Count - 1 && lease.Lease.ExpiresAt - time.GetUtcNow() >= policy.RequiredTtl;
+                var stillHeld = lease.IsHeld && (fresh || await policy.ConfirmRetry(lease.ConfirmAsync, cancellationToken));
+                if (!stillHeld)
                 {
-                    throw new LeaseUnavailableException(held[i].Lease.Limiter, "The permit expired while a later limiter kept the call waiting.", TimeSpan.Zero);
+                    throw policy.Lost(lease.Lease.Limiter);
                 }
             }
 

@@ -1,4 +1,5 @@
 using System.Threading.RateLimiting;
+using Floodgate.Client.Leases;
 using Floodgate.Limiting;
 using Floodgate.Validation;
 

@@ -1,7 +1,7 @@
 using Floodgate.Batches;
 using Floodgate.Grains.Draining;
 using Floodgate.Grains.Telemetry;
-using Floodgate.Items;
+using Floodgate.Grains.Items;
 
 namespace Floodgate.Grains.Batches;
 
@@ -194,5 +194,5 @@ internal sealed partial class BatchGrain
         }
     }
 
-    private IItemGrain Item(int position) => GrainFactory.GetGrain<IItemGrain>(ItemKeys.Format(BatchId, position));
+    private IItemGrain Item(int position) => references.Get<IItemGrain>(ItemKeys.Format(BatchId, position));
 }

@@ -2,8 +2,9 @@ using Floodgate.Batches;
 using Floodgate.Grains.Batches.Chunks;
 using Floodgate.Grains.Batches.Index;
 using Floodgate.Grains.Processors;
+using Floodgate.Grains.References;
 using Floodgate.Grains.Telemetry;
-using Floodgate.Items;
+using Floodgate.Grains.Items;
 using Floodgate.Limiting;
 using Floodgate.Validation;
 using Microsoft.Extensions.Logging;
@@ -28,6 +29,7 @@ internal sealed partial class BatchGrain(
     [PersistentState("batch-state")] IPersistentState<BatchRecord> record,
     IGrainStorage storage,
     ProcessorRegistry processors,
+    GrainReferences references,
     IOptions<BatchOptions> options,
     TimeProvider time,
     FloodgateMetrics metrics,
@@ -387,32 +389,61 @@ internal sealed partial class BatchGrain(
     public Task ReportOutcomeAsync(ItemReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
+        if (Accept(report))
+        {
+            Pump();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task ReportOutcomesAsync(IReadOnlyList<ItemReport> reports)
+    {
+        ArgumentNullException.ThrowIfNull(reports);
+        var accepted = false;
+        foreach (var report in reports)
+        {
+            accepted |= Accept(report);
+        }
+
+        if (accepted)
+        {
+            // One dispatch round for the whole group: the freed places are filled together.
+            Pump();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Takes an item's outcome report; false when it changes nothing (stale, unknown batch, or a repeat).</summary>
+    private bool Accept(ItemReport report)
+    {
         if (_rebuilding)
         {
             // From a run before the retry (the batch had finished): its outcome is in storage already.
             LogStaleReport(BatchId, report.Outcome.Position);
-            return Task.CompletedTask;
+            return false;
         }
 
         if (_ledger is null)
         {
             LogUnknownReport(BatchId, report.Outcome.Position);
             DeactivateOnIdle();
-            return Task.CompletedTask;
+            return false;
         }
 
         // Exactly one outcome per item: a late or repeated report changes nothing.
-        if (RecordOutcome(report.Outcome))
+        if (!RecordOutcome(report.Outcome))
         {
-            _retries += report.Retries;
-            _rateLimitHits += report.RateLimitHits;
-            _breakerRejections += report.BreakerRejections;
-            _latency.Add(report.Duration);
-            _limit.OnOutcome(report.Outcome.Status == ItemStatus.Succeeded, report.RateLimitHits > 0);
-            Pump();
+            return false;
         }
 
-        return Task.CompletedTask;
+        _retries += report.Retries;
+        _rateLimitHits += report.RateLimitHits;
+        _breakerRejections += report.BreakerRejections;
+        _latency.Add(report.Duration);
+        _limit.OnOutcome(report.Outcome.Status == ItemStatus.Succeeded, report.RateLimitHits > 0);
+        return true;
     }
 
     public Task ReportInterruptedAsync(int position)

@@ -15,7 +15,7 @@ internal sealed partial class CircuitBreakerGrain(
     IOptions<CircuitBreakerOptions> options,
     TimeProvider time,
     FloodgateMetrics metrics,
-    ILogger<CircuitBreakerGrain> logger) : Grain, ICircuitBreakerGrain
+    ILogger<CircuitBreakerGrain> logger) : Grain, ICircuitBreakerGrain, IBreakerViews
 {
     private CircuitBreakerCore _core = null!;
     private IDisposable? _gauge;
@@ -35,6 +35,14 @@ internal sealed partial class CircuitBreakerGrain(
     }
 
     public Task<BreakerDecision> TryPassAsync() => Task.FromResult(_core.TryPass());
+
+    public Task<BreakerAnswer> TryPassWithViewAsync() => Task.FromResult(new BreakerAnswer(_core.TryPass(), View()));
+
+    public async Task<BreakerView> ReportWithViewAsync(CallResult result, bool wasProbe)
+    {
+        await ReportAsync(result, wasProbe);
+        return View();
+    }
 
     public Task ReportAsync(CallResult result, bool wasProbe)
     {
@@ -56,6 +64,8 @@ internal sealed partial class CircuitBreakerGrain(
         _core.Close();
         return Task.FromResult(_core.Snapshot());
     }
+
+    private BreakerView View() => new(_core.State, _core.ConsecutiveFailures > 0);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Circuit {Breaker}: {From} -> {To} after {Failures} consecutive failure(s)")]
     private partial void LogStateChanged(string breaker, CircuitState from, CircuitState to, int failures);

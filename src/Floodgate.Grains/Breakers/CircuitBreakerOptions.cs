@@ -8,6 +8,7 @@ public static class CircuitBreakerConstants
     public const int DefaultFailureThreshold = 10;
     public static readonly TimeSpan DefaultBreakDuration = TimeSpan.FromSeconds(60);
     public static readonly TimeSpan DefaultProbeTimeout = TimeSpan.FromSeconds(60);
+    public static readonly TimeSpan DefaultLocalViewTtl = TimeSpan.FromMilliseconds(250);
 }
 
 /// <summary>Configuration of the shared circuit breakers (section <c>Floodgate:CircuitBreaker</c>).</summary>
@@ -23,6 +24,13 @@ public sealed class CircuitBreakerOptions
 
     /// <summary>A probe that never reports back frees the probe slot after this long (its caller may have crashed).</summary>
     public TimeSpan ProbeTimeout { get; set; } = CircuitBreakerConstants.DefaultProbeTimeout;
+
+    /// <summary>
+    /// How long a silo trusts its last view of a closed circuit: items pass without asking the breaker and report only
+    /// failures (and successes while failures are counted). A trip caused on another silo is seen here within this time.
+    /// Zero: every call asks the breaker and reports to it.
+    /// </summary>
+    public TimeSpan LocalViewTtl { get; set; } = CircuitBreakerConstants.DefaultLocalViewTtl;
 }
 
 internal sealed class CircuitBreakerOptionsValidator : IValidateOptions<CircuitBreakerOptions>
@@ -43,6 +51,11 @@ internal sealed class CircuitBreakerOptionsValidator : IValidateOptions<CircuitB
         if (o.ProbeTimeout <= TimeSpan.Zero)
         {
             errors.Add($"{CircuitBreakerOptions.SectionName}:ProbeTimeout must be positive (got {o.ProbeTimeout}).");
+        }
+
+        if (o.LocalViewTtl < TimeSpan.Zero || o.LocalViewTtl > o.BreakDuration)
+        {
+            errors.Add($"{CircuitBreakerOptions.SectionName}:LocalViewTtl must be between 0 and BreakDuration ({o.BreakDuration}) (got {o.LocalViewTtl}).");
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

@@ -1,4 +1,4 @@
-using Floodgate.Items;
+using Floodgate.Grains.Items;
 
 namespace Floodgate.Grains.Caching;
 

@@ -4,6 +4,7 @@ using Floodgate.Grains.Draining;
 using Floodgate.Grains.Items;
 using Floodgate.Grains.Limiting;
 using Floodgate.Grains.Processors;
+using Floodgate.Grains.References;
 using Floodgate.Grains.Caching;
 using Floodgate.Grains.Processors.Http;
 using Floodgate.Grains.Processors.OpenAi;
@@ -51,7 +52,7 @@ public static class FloodgateSiloExtensions
 
         // Grain state (batch specs, outcomes, limiter records) is stored with the Orleans serializer: the state types
         // are [GenerateSerializer] records with stable ids, which the default JSON storage serializer cannot rebuild.
-        services.AddSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>();
+        services.AddSingleton<IGrainStorageSerializer, GrainStateSerializer>();
         services.AddValidatedOptions<LimiterOptions, LimiterOptionsValidator>(configuration, LimiterOptions.SectionName);
         services.AddValidatedOptions<CircuitBreakerOptions, CircuitBreakerOptionsValidator>(configuration, CircuitBreakerOptions.SectionName);
         services.AddValidatedOptions<ItemProcessingOptions, ItemProcessingOptionsValidator>(configuration, ItemProcessingOptions.SectionName);
@@ -78,6 +79,9 @@ public static class FloodgateSiloExtensions
         services.TryAddSingleton<ProcessorRegistry>();
         services.TryAddSingleton<ItemPipelines>();
         services.TryAddSingleton<ItemRuns>();
+        services.TryAddSingleton<GrainReferences>();
+        services.TryAddSingleton<LocalBreakerViews>();
+        services.TryAddSingleton<OutcomeReports>();
         services.AddOptions<DrainOptions>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloDrain>();
         return services;

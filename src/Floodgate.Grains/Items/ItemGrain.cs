@@ -1,13 +1,14 @@
 using System.Text.Json;
 using Floodgate.Batches;
 using Floodgate.Breakers;
+using Floodgate.Client.Leases;
 using Floodgate.Grains.Batches;
 using Floodgate.Grains.Breakers;
 using Floodgate.Grains.Caching;
 using Floodgate.Grains.Draining;
 using Floodgate.Grains.Processors;
+using Floodgate.Grains.References;
 using Floodgate.Grains.Telemetry;
-using Floodgate.Items;
 using Floodgate.Limiting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -29,6 +30,9 @@ internal sealed partial class ItemGrain(
     ItemPipelines pipelines,
     ItemRuns runs,
     ItemResultCache cache,
+    GrainReferences references,
+    LocalBreakerViews breakerViews,
+    OutcomeReports outcomes,
     IOptions<CircuitBreakerOptions> breakerOptions,
     TimeProvider time,
     FloodgateMetrics metrics,
@@ -137,22 +141,21 @@ internal sealed partial class ItemGrain(
             if (outcome is null)
             {
                 // One try: the activation is going away; a batch that does not hear it probes the item and finds it idle.
-                await OnActivation(() => GrainFactory.GetGrain<IBatchItemEvents>(work.BatchId).ReportInterruptedAsync(work.Position));
+                await OnActivation(() => references.Shared<IBatchItemEvents>(work.BatchId).ReportInterruptedAsync(work.Position));
             }
             else
             {
                 var report = new ItemReport(outcome, counters.Retries, counters.RateLimitHits, counters.BreakerRejections, time.GetElapsedTime(started));
                 metrics.ItemFinished(work.BatchId, work.Processor, report);
-                var batch = GrainFactory.GetGrain<IBatchGrain>(work.BatchId);
                 if (_interrupted)
                 {
                     // The activation is going away (silo stopping): one try, so the shutdown is not held up; a batch that
                     // does not hear it probes the item, finds it idle and runs it again.
-                    await OnActivation(() => batch.ReportOutcomeAsync(report));
+                    await outcomes.SendAsync(work.BatchId, report);
                 }
                 else
                 {
-                    await pipelines.Reporting.ExecuteAsync(async _ => await OnActivation(() => batch.ReportOutcomeAsync(report)), CancellationToken.None);
+                    await pipelines.Reporting.ExecuteAsync(async _ => await outcomes.SendAsync(work.BatchId, report), CancellationToken.None);
                 }
             }
         }
@@ -204,8 +207,10 @@ internal sealed partial class ItemGrain(
     private async Task<JsonElement> AttemptAsync(
         ItemWork work, IItemProcessor processor, JsonElement item, AttemptCounters counters, CancellationToken cancellationToken)
     {
-        var breaker = GrainFactory.GetGrain<ICircuitBreakerGrain>(work.Breaker);
-        var decision = await pipelines.RunClusterCallAsync(_ => new ValueTask<BreakerDecision>(breaker.TryPassAsync()), cancellationToken);
+        var breaker = references.Shared<IBreakerViews>(work.Breaker);
+        var decision = breakerViews.IsKnownClosed(work.Breaker)
+            ? BreakerDecision.Pass
+            : await pipelines.RunClusterCallAsync(async _ => Learn(work.Breaker, await breaker.TryPassWithViewAsync()), cancellationToken);
         if (!decision.Allowed)
         {
             counters.BreakerRejections++;
@@ -224,9 +229,10 @@ internal sealed partial class ItemGrain(
                 permitTimeout = permitTimeout < probeWait ? permitTimeout : probeWait;
             }
 
-            // Every lease must outlive the call it guards (renewals then keep it for longer calls).
+            // One permit of each limiter of the batch, held by the batch; each lease outlives the attempt timeout.
+            var admission = new LeaseSetRequest(work.Limiters) { WaitTimeout = permitTimeout, Priority = work.Priority };
             var permits = await FloodgateTracing.InPermitWaitAsync(
-                work, () => HeldPermits.AcquireAsync(GrainFactory, work, permitTimeout, pipelines.Options.AttemptTimeout, pipelines, time, cancellationToken));
+                work, () => LimiterLeaseSet.AcquireAsync(GrainFactory, admission, work.BatchId, ttl: null, pipelines.Permits, time, cancellationToken));
             try
             {
                 counters.Attempts++;
@@ -272,15 +278,29 @@ internal sealed partial class ItemGrain(
         }
     }
 
-    /// <summary>A lost report must neither keep the permits nor replace the call's real result.</summary>
-    private async Task ReportToBreakerAsync(ICircuitBreakerGrain breaker, string name, CallResult result, bool wasProbe)
+    private BreakerDecision Learn(string name, BreakerAnswer answer)
     {
+        breakerViews.Learn(name, answer.View);
+        return answer.Decision;
+    }
+
+    /// <summary>
+    /// A lost report must neither keep the permits nor replace the call's real result. Results that change nothing (a
+    /// success while the circuit is known closed with no failures counted) are not sent.
+    /// </summary>
+    private async Task ReportToBreakerAsync(IBreakerViews breaker, string name, CallResult result, bool wasProbe)
+    {
+        if (!breakerViews.MustReport(name, result, wasProbe))
+        {
+            return;
+        }
+
         try
         {
             // Retried through a failover, but not past this activation's end: a stopping silo must not wait on it.
             await pipelines.RunClusterCallAsync(async _ =>
             {
-                await breaker.ReportAsync(result, wasProbe);
+                breakerViews.Learn(name, await breaker.ReportWithViewAsync(result, wasProbe));
                 return true;
             }, _deactivating.Token);
         }

@@ -1,4 +1,7 @@
+using Floodgate.Client.Leases;
 using Floodgate.Grains.Processors;
+using Floodgate.Grains.References;
+using Floodgate.Limiting;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.Retry;
@@ -23,11 +26,15 @@ internal sealed class AttemptCounters
 /// <see cref="Attempt"/> = the per-call timeout, applied only around the upstream call (not around permit waits);
 /// <see cref="Reporting"/> = retries of the outcome report to the batch during a silo failover (as long as cluster calls);
 /// <see cref="Cluster"/> = retries of limiter and breaker calls through cluster faults (a silo dying or stopping, a limiter
-/// moving), bounded by <see cref="ItemProcessingOptions.ClusterRetryTimeout"/>, so no item fails because a silo died.
+/// moving), bounded by <see cref="ItemProcessingOptions.ClusterRetryTimeout"/>, so no item fails because a silo died;
+/// <see cref="Permits"/> = how an attempt holds its limiters' permits with <see cref="LimiterLeaseSet"/>.
 /// </summary>
 internal sealed class ItemPipelines
 {
-    public ItemPipelines(IOptions<ItemProcessingOptions> options, TimeProvider time)
+    /// <param name="options">The items' options.</param>
+    /// <param name="time">The clock of every delay and timeout.</param>
+    /// <param name="references">The silo's kept grain references (limiters are looked up per attempt); null: plain GetGrain.</param>
+    public ItemPipelines(IOptions<ItemProcessingOptions> options, TimeProvider time, GrainReferences? references = null)
     {
         var o = options.Value;
         Options = o;
@@ -78,6 +85,19 @@ internal sealed class ItemPipelines
         Reporting = new ResiliencePipelineBuilder { TimeProvider = time }
             .AddRetry(RetryFor(ex => ex is not OperationCanceledException, o.ClusterRetryTimeout, ItemProcessingConstants.ReportRetryDelay, time))
             .Build();
+
+        Permits = new LeaseSetPolicy
+        {
+            Limiter = references is null
+                ? static (grains, name) => grains.GetGrain<IGlobalLimiterGrain>(name)
+                : (_, name) => references.Shared<IGlobalLimiterGrain>(name),
+            Acquire = new FailoverAcquire(time, RetryAcquireAsync),
+            ConfirmRetry = (confirm, cancellationToken) => RunClusterCallAsync(ct => new ValueTask<bool>(confirm(ct)), cancellationToken).AsTask(),
+            // Every lease must outlive the call it guards (renewals then keep it for longer calls).
+            RequiredTtl = o.AttemptTimeout,
+            NotGranted = static (limiter, result) => new PermitUnavailableException(result.Reason ?? $"No permit of '{limiter}' was granted."),
+            Lost = static limiter => new PermitLostException(limiter),
+        };
     }
 
     public ItemProcessingOptions Options { get; }
@@ -90,6 +110,13 @@ internal sealed class ItemPipelines
 
     public ResiliencePipeline Cluster { get; }
 
+    /// <summary>
+    /// How an attempt acquires and confirms its permits with <see cref="LimiterLeaseSet"/>: limiter calls under
+    /// <see cref="Cluster"/> on the grain's scheduler, leases that outlive the attempt timeout, and what it throws
+    /// (<see cref="PermitUnavailableException"/> is final, <see cref="PermitLostException"/> is retried).
+    /// </summary>
+    public LeaseSetPolicy Permits { get; }
+
     private static readonly ResiliencePropertyKey<DateTimeOffset> FirstFailureAt = new("floodgate.first-failure-at");
 
     /// <summary>
@@ -98,6 +125,16 @@ internal sealed class ItemPipelines
     /// </summary>
     public async ValueTask<T> RunClusterCallAsync<T>(Func<CancellationToken, ValueTask<T>> call, CancellationToken cancellationToken)
     {
+        try
+        {
+            // The first try outside the pipeline: nearly every call succeeds, and Polly's machinery is not free per item.
+            return await call(cancellationToken);
+        }
+        catch (Exception ex) when (ItemFailures.IsClusterFault(ex) && !cancellationToken.IsCancellationRequested)
+        {
+            // A fault: retried under the pipeline, whose budget counts from here.
+        }
+
         var context = ResilienceContextPool.Shared.Get(continueOnCapturedContext: true, cancellationToken);
         try
         {
@@ -112,6 +149,17 @@ internal sealed class ItemPipelines
             ResilienceContextPool.Shared.Return(context);
         }
     }
+
+    /// <summary>An acquire's attempts under <see cref="Cluster"/>: a "moved"/"unavailable" answer is retried like a fault.</summary>
+    private Task<AcquireResult> RetryAcquireAsync(
+        IGlobalLimiterGrain limiter, Func<CancellationToken, Task<AcquireResult>> attempt, TimeSpan wait, CancellationToken cancellationToken) =>
+        RunClusterCallAsync(
+            async ct =>
+            {
+                var answer = await attempt(ct);
+                return ClusterFaults.IsTransient(answer) ? throw new LimiterMovedException(limiter.GetPrimaryKeyString()) : answer;
+            },
+            cancellationToken).AsTask();
 
     /// <summary>Retries what <paramref name="handles"/> accepts, with jittered backoff, until the first failure is <paramref name="budget"/> old.</summary>
     private static RetryStrategyOptions RetryFor(Func<Exception, bool> handles, TimeSpan budget, TimeSpan firstDelay, TimeProvider time) => new()

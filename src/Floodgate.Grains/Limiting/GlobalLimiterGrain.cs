@@ -202,7 +202,7 @@ internal sealed partial class GlobalLimiterGrain(
     public async Task<Lease?> RenewAsync(RenewRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        RequireLeaseId(request.LeaseId);
+        LeaseIds.Require(request.LeaseId);
         ThrowIfMoved();
         var renewed = _ledger.Renew(request.LeaseId, request.Holder);
         if (renewed is not null)
@@ -217,11 +217,21 @@ internal sealed partial class GlobalLimiterGrain(
 
     public Task<bool> ReleaseAsync(string leaseId)
     {
-        RequireLeaseId(leaseId);
+        LeaseIds.Require(leaseId);
         ThrowIfMoved();
-        var released = _ledger.Release(leaseId);
-        ScheduleWake();
-        return Task.FromResult(released);
+        return Task.FromResult(Release(leaseId));
+    }
+
+    public Task ReleaseOneWayAsync(string leaseId)
+    {
+        // Nobody hears an answer or an error. A fenced activation changes nothing: the owner counts the lease until its
+        // expiry, as it would for a release lost on the way.
+        if (LeaseIds.Check(leaseId) is null && !_fenced)
+        {
+            Release(leaseId);
+        }
+
+        return Task.CompletedTask;
     }
 
     public Task ReportUsageAsync(UsageReport report)
@@ -267,36 +277,24 @@ internal sealed partial class GlobalLimiterGrain(
     /// </summary>
     private async Task<AcquireResult> WaitAsync(PermitLedger.Waiter waiter, AcquireRequest request, CancellationToken cancellationToken)
     {
-        waiter.Attach();
+        // The grant completes this call's task directly (no task wrapped around the waiter's): one hop less from the
+        // release that frees the permit to the grant's write. A timer ends the slice, the caller's token cancels.
+        var call = new TaskCompletionSource<Lease?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        waiter.Attach(call);
         ScheduleWake();
         var now = time.GetUtcNow();
         var callDeadline = now + request.WaitTimeout;
         var deadline = waiter.Deadline < callDeadline ? waiter.Deadline : callDeadline;
         var left = deadline - now;
         var slice = left < _options.MaxRequestHold ? left : _options.MaxRequestHold;
+        Lease? granted;
         try
         {
-            return AcquireResult.Success(await waiter.Task.WaitAsync(slice > TimeSpan.Zero ? slice : TimeSpan.Zero, time, cancellationToken), 0);
-        }
-        catch (TimeoutException) when (slice < left && !waiter.Task.IsCompleted)
-        {
-            _ledger.Detach(waiter);
-            return AcquireResult.StillQueued(waiter.RequestId!, Available);
-        }
-        catch (TimeoutException)
-        {
-            if (_ledger.Abandon(waiter, timedOut: true))
+            using (time.CreateTimer(static c => ((TaskCompletionSource<Lease?>)c!).TrySetResult(null), call, slice > TimeSpan.Zero ? slice : TimeSpan.Zero, Timeout.InfiniteTimeSpan))
+            using (cancellationToken.UnsafeRegister(static c => ((TaskCompletionSource<Lease?>)c!).TrySetCanceled(), call))
             {
-                return Unavailable(request.Tokens);
+                granted = await call.Task;
             }
-
-            // Completed in the same turn the timeout fired: granted (the caller gets the lease rather than a leak),
-            // moved, or failed by a limit change.
-            return waiter.Task.IsCompletedSuccessfully
-                ? AcquireResult.Success(waiter.Task.Result, 0)
-                : waiter.Task.Exception?.InnerException is FloodgateValidationException invalid
-                    ? throw invalid
-                    : Moved();
         }
         catch (LimiterMovedException)
         {
@@ -316,6 +314,31 @@ internal sealed partial class GlobalLimiterGrain(
             // Its request id was cancelled while it waited (CancelAcquireAsync).
             return Cancelled(request.RequestId);
         }
+
+        if (granted is not null)
+        {
+            return AcquireResult.Success(granted, 0);
+        }
+
+        // The slice is over.
+        if (slice < left && !waiter.Task.IsCompleted)
+        {
+            _ledger.Detach(waiter);
+            return AcquireResult.StillQueued(waiter.RequestId!, Available);
+        }
+
+        if (_ledger.Abandon(waiter, timedOut: true))
+        {
+            return Unavailable(request.Tokens);
+        }
+
+        // Completed in the same turn the wait ran out: granted (the caller gets the lease rather than a leak), moved, or
+        // failed by a limit change.
+        return waiter.Task.IsCompletedSuccessfully
+            ? AcquireResult.Success(waiter.Task.Result, 0)
+            : waiter.Task.Exception?.InnerException is FloodgateValidationException invalid
+                ? throw invalid
+                : Moved();
     }
 
     /// <summary>
@@ -364,6 +387,13 @@ internal sealed partial class GlobalLimiterGrain(
         }
 
         return AcquireResult.Success(lease, Available);
+    }
+
+    private bool Release(string leaseId)
+    {
+        var released = _ledger.Release(leaseId);
+        ScheduleWake();
+        return released;
     }
 
     private LimiterStatus Snapshot() => _ledger.Snapshot(Source, _epoch);
@@ -596,9 +626,9 @@ internal sealed partial class GlobalLimiterGrain(
             errors.Add(holderProblem);
         }
 
-        if (report.LeaseId is { } leaseId && (string.IsNullOrWhiteSpace(leaseId) || leaseId.Length > FloodgateDefaults.MaxNameLength))
+        if (report.LeaseId is { } leaseId && LeaseIds.Check(leaseId) is { } leaseIdProblem)
         {
-            errors.Add($"A lease id must be 1 to {FloodgateDefaults.MaxNameLength} characters.");
+            errors.Add(leaseIdProblem);
         }
 
         if (!Enum.IsDefined(report.Outcome))
@@ -651,14 +681,6 @@ internal sealed partial class GlobalLimiterGrain(
     }
 
     private int Available => Math.Max(0, _ledger.EffectiveMaxConcurrency - _ledger.InUse);
-
-    private static void RequireLeaseId(string leaseId)
-    {
-        if (string.IsNullOrWhiteSpace(leaseId) || leaseId.Length > FloodgateDefaults.MaxNameLength)
-        {
-            throw new FloodgateValidationException($"A lease id is required (at most {FloodgateDefaults.MaxNameLength} characters).");
-        }
-    }
 
     /// <summary>The limits as set by callers and administrators (written with the lease table).</summary>
     private sealed record LimitsState(int? MaxConcurrency, LimitSource Source, int? RequestsPerMinute, double? RateSafetyFactor, int? TokensPerMinute = null);

@@ -4,6 +4,8 @@ namespace Floodgate.Grains.Limiting;
 /// Group commit for one grain's state: one write runs at a time, and every caller that asks while a write runs shares the
 /// next one. <see cref="FlushAsync"/> completes once a write that started after the call has succeeded, so whatever
 /// the caller changed before calling is durable. Not thread-safe: used from one grain activation's turns.
+/// <para>A write starts after the work already queued on the caller's scheduler (one yield): in a grain, the requests
+/// that arrived in the same moment join it, so a burst of grants shares one write instead of the first going alone.</para>
 /// </summary>
 internal sealed class GroupCommit(Func<Task> write)
 {
@@ -34,6 +36,7 @@ internal sealed class GroupCommit(Func<Task> write)
         _writing = true;
         try
         {
+            await Task.Yield();
             while (_next is { } group)
             {
                 _next = null;

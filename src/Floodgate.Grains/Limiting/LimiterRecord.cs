@@ -48,8 +48,11 @@ public sealed class LimiterRecord
     [Id(12)] public DateTimeOffset? PausedUntil { get; set; }
 }
 
-/// <summary>One lease as persisted in a limiter's record.</summary>
-[GenerateSerializer, Immutable, Alias("Floodgate.PersistedLease")]
+/// <summary>
+/// One lease as persisted in a limiter's record. No instance appears twice in a record, so the serializer need not track
+/// references to it (the bytes are the same; the lease table is written on every group commit).
+/// </summary>
+[GenerateSerializer, Immutable, SuppressReferenceTracking, Alias("Floodgate.PersistedLease")]
 public sealed record PersistedLease(
     [property: Id(0)] string LeaseId,
     [property: Id(1)] string Holder,

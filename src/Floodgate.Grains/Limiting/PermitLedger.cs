@@ -280,7 +280,7 @@ internal sealed class PermitLedger(string name, TimeProvider time)
         }
 
         var renewed = entry.Lease with { ExpiresAt = time.GetUtcNow() + entry.Lease.Ttl };
-        _leases[leaseId] = entry with { Lease = renewed };
+        _leases[leaseId] = new LeaseEntry(renewed, entry.GrantedAt, entry.RequestId);
         IndexExpiry(renewed);
         Version++;
         return renewed;
@@ -402,8 +402,7 @@ internal sealed class PermitLedger(string name, TimeProvider time)
     }
 
     /// <summary>The lease table as persisted.</summary>
-    public List<PersistedLease> SnapshotLeases() =>
-        _leases.Values.Select(e => new PersistedLease(e.Lease.LeaseId, e.Lease.Holder, e.Lease.Weight, e.Lease.Ttl, e.Lease.ExpiresAt, e.GrantedAt, e.RequestId)).ToList();
+    public List<PersistedLease> SnapshotLeases() => _leases.Values.Select(e => e.Persisted).ToList();
 
     /// <summary>
     /// Stops granting for good and fails every waiter with <paramref name="reason"/>: another activation owns the limiter
@@ -683,7 +682,17 @@ internal sealed class PermitLedger(string name, TimeProvider time)
         return true;
     }
 
-    private sealed record LeaseEntry(Lease Lease, DateTimeOffset GrantedAt, string? RequestId);
+    /// <summary>A lease in the table, with its persisted form made once (the table is written on every group commit).</summary>
+    private sealed class LeaseEntry(Lease lease, DateTimeOffset grantedAt, string? requestId)
+    {
+        public Lease Lease { get; } = lease;
+
+        public DateTimeOffset GrantedAt { get; } = grantedAt;
+
+        public string? RequestId { get; } = requestId;
+
+        public PersistedLease Persisted { get; } = new(lease.LeaseId, lease.Holder, lease.Weight, lease.Ttl, lease.ExpiresAt, grantedAt, requestId);
+    }
 
     private sealed class UsageTally
     {
@@ -702,6 +711,7 @@ internal sealed class PermitLedger(string name, TimeProvider time)
     internal sealed class Waiter(string holder, int weight, TimeSpan ttl, AcquirePriority priority, string? requestId = null, int tokens = 0)
     {
         private readonly TaskCompletionSource<Lease> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private TaskCompletionSource<Lease?>? _call;
 
         public string Holder { get; } = holder;
 
@@ -726,13 +736,51 @@ internal sealed class PermitLedger(string name, TimeProvider time)
 
         public Task<Lease> Task => _completion.Task;
 
-        /// <summary>Its caller is back (an acquire with its request id).</summary>
-        internal void Attach() => DetachedAt = null;
+        /// <summary>
+        /// Its caller is back (an acquire with its request id). <paramref name="call"/>, when given, gets the waiter's
+        /// outcome — the grant, a failure or a cancellation — as soon as there is one (at once if there already is), so
+        /// the waiting call continues straight from the grant, not through a task wrapped around <see cref="Task"/>;
+        /// whoever owns it may end it sooner (null: the call's slice is over).
+        /// </summary>
+        internal void Attach(TaskCompletionSource<Lease?>? call = null)
+        {
+            DetachedAt = null;
+            _call = call;
+            if (call is null || !_completion.Task.IsCompleted)
+            {
+                return;
+            }
 
-        internal void Complete(Lease lease) => _completion.TrySetResult(lease);
+            if (_completion.Task.IsCompletedSuccessfully)
+            {
+                call.TrySetResult(_completion.Task.Result);
+            }
+            else if (_completion.Task.IsCanceled)
+            {
+                call.TrySetCanceled();
+            }
+            else
+            {
+                call.TrySetException(_completion.Task.Exception!.InnerExceptions);
+            }
+        }
 
-        internal void Cancel() => _completion.TrySetCanceled();
+        internal void Complete(Lease lease)
+        {
+            _completion.TrySetResult(lease);
+            _call?.TrySetResult(lease);
+        }
 
-        internal void Fail(Exception error) => _completion.TrySetException(error);
+        internal void Cancel()
+        {
+            _completion.TrySetCanceled();
+            _call?.TrySetCanceled();
+        }
+
+        internal void Fail(Exception error)
+        {
+            _completion.TrySetException(error);
+            _call?.TrySetException(error);
+        }
     }
 }

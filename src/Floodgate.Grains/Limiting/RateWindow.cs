@@ -200,6 +200,8 @@ internal sealed class RateWindow(TimeProvider time)
     }
 }
 
-/// <summary>Upstream calls granted in one second of a limiter's rate window, as persisted.</summary>
-[GenerateSerializer, Immutable, Alias("Floodgate.RateBucket")]
+/// <summary>
+/// Upstream calls granted in one second of a limiter's rate window, as persisted (never shared, so not reference-tracked).
+/// </summary>
+[GenerateSerializer, Immutable, SuppressReferenceTracking, Alias("Floodgate.RateBucket")]
 public sealed record RateBucket([property: Id(0)] DateTimeOffset At, [property: Id(1)] int Calls);

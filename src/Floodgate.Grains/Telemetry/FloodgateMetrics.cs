@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Floodgate.Batches;
 using Floodgate.Breakers;
+using Floodgate.Grains.Batches;
 using Floodgate.Grains.WarmUp;
 
 namespace Floodgate.Grains.Telemetry;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
+using Floodgate.Grains.Items;
 using Floodgate.Grains.WarmUp;
-using Floodgate.Items;
 
 namespace Floodgate.Grains.Telemetry;
 
@@ -85,10 +85,15 @@ public static class FloodgateTracing
     internal static Task<T> InUpstreamCallAsync<T>(ItemWork work, int attempt, Func<Task<T>> call) =>
         RunAsync(UpstreamCallSpan, ActivityKind.Client, work, call, activity => activity.SetTag("floodgate.item.attempt", attempt));
 
-    private static async Task<T> RunAsync<T>(string name, ActivityKind kind, ItemWork work, Func<Task<T>> run, Action<Activity>? tag = null)
+    private static Task<T> RunAsync<T>(string name, ActivityKind kind, ItemWork work, Func<Task<T>> run, Action<Activity>? tag = null) =>
+        // Without a listener no span starts: no wrapper either (three per attempt, on the hot path of every item). The
+        // start-up warm-up makes none.
+        Source.HasListeners() && !WarmUpNames.IsWarmUp(work.BatchId) ? RunInSpanAsync(name, kind, work, run, tag) : run();
+
+    private static async Task<T> RunInSpanAsync<T>(string name, ActivityKind kind, ItemWork work, Func<Task<T>> run, Action<Activity>? tag)
     {
         // Started here, in an async method: the span is current for the work it wraps and no longer once this returns.
-        using var activity = WarmUpNames.IsWarmUp(work.BatchId) ? null : Source.StartActivity(name, kind);
+        using var activity = Source.StartActivity(name, kind);
         if (activity is null)
         {
             return await run();

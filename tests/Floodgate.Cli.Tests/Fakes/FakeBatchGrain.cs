@@ -76,8 +76,6 @@ internal sealed class FakeBatchGrain(string id) : IBatchGrain
         return Task.FromResult(Snapshots[^1]);
     }
 
-    public Task ReportOutcomeAsync(ItemReport report) => throw new NotSupportedException();
-
     private void ThrowIfFailing()
     {
         if (Failure is not null)

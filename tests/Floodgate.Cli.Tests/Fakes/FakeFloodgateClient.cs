@@ -87,6 +87,8 @@ internal sealed class FakeFloodgateClient : IFloodgateClient
     public Task<bool> ReleaseLeaseAsync(string limiter, string leaseId, CancellationToken cancellationToken = default) =>
         throw new NotSupportedException();
 
+    public void ReleaseLeaseOneWay(string limiter, string leaseId) => throw new NotSupportedException();
+
     public System.Threading.RateLimiting.RateLimiter GetRateLimiter(string limiter, Floodgate.Client.RateLimiting.FloodgateRateLimiterOptions? options = null) =>
         throw new NotSupportedException();
 

@@ -1,7 +1,7 @@
 using Floodgate.Batches;
 using Floodgate.Grains.Batches;
 using Floodgate.Grains.Batches.Chunks;
-using Floodgate.Items;
+using Floodgate.Grains.Items;
 using Floodgate.Tests.Infrastructure;
 
 namespace Floodgate.Tests.Batches;

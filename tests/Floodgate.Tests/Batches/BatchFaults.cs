@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Floodgate.Items;
+using Floodgate.Grains.Items;
 using Orleans.Serialization;
 using Orleans.Storage;
 using Floodgate.Tests.Infrastructure;

@@ -2,7 +2,7 @@ using Floodgate.Batches;
 using Floodgate.Client;
 using Floodgate.Grains.Draining;
 using Floodgate.Grains.Hosting;
-using Floodgate.Items;
+using Floodgate.Grains.Items;
 using Floodgate.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Floodgate.Breakers;
+using Floodgate.Grains.Breakers;
 using Floodgate.Limiting;
 
 namespace Floodgate.Tests.Infrastructure;
@@ -8,7 +9,7 @@ namespace Floodgate.Tests.Infrastructure;
 /// Injects the faults a silo failover causes, chosen by the name of the grain or holder, so tests prove that nothing
 /// over-admits, leaks or fails an item because of them:
 /// <list type="bullet">
-/// <item><c>faulty-…</c> breaker: every <see cref="ICircuitBreakerGrain.ReportAsync"/> throws (a lost report).</item>
+/// <item><c>faulty-…</c> breaker: every report throws (a lost report), and its views count failures, so every result is reported.</item>
 /// <item><c>flaky-…</c> limiter: the first acquire of each request id is rejected as by a dead silo, and every other
 /// call to a <c>flaky-…</c> breaker's <see cref="ICircuitBreakerGrain.TryPassAsync"/> is rejected likewise.</item>
 /// <item><c>slow-reply-…</c> limiter: an acquire's answer leaves the grain, then takes <see cref="ReplyDelay"/> to arrive
@@ -36,12 +37,23 @@ public sealed class FaultInjectionFilter : IIncomingGrainCallFilter
         var method = context.InterfaceMethod.Name;
         if (context.Grain is ICircuitBreakerGrain)
         {
-            if (method == nameof(ICircuitBreakerGrain.ReportAsync) && key.StartsWith(FaultyBreakerPrefix, StringComparison.Ordinal))
+            var isReport = method is nameof(ICircuitBreakerGrain.ReportAsync) or nameof(IBreakerViews.ReportWithViewAsync);
+            var isPass = method is nameof(ICircuitBreakerGrain.TryPassAsync) or nameof(IBreakerViews.TryPassWithViewAsync);
+            if (isReport && key.StartsWith(FaultyBreakerPrefix, StringComparison.Ordinal))
             {
                 throw new InvalidOperationException("Injected fault: breaker report lost.");
             }
 
-            if (method == nameof(ICircuitBreakerGrain.TryPassAsync) && key.StartsWith(FlakyPrefix, StringComparison.Ordinal)
+            if (method == nameof(IBreakerViews.TryPassWithViewAsync) && key.StartsWith(FaultyBreakerPrefix, StringComparison.Ordinal))
+            {
+                // A faulty breaker counts failures, so silos must report every success to it (and those reports get lost).
+                await context.Invoke();
+                var answer = (BreakerAnswer)context.Result!;
+                context.Result = answer with { View = answer.View with { CountsFailures = true } };
+                return;
+            }
+
+            if (isPass && key.StartsWith(FlakyPrefix, StringComparison.Ordinal)
                 && Calls.AddOrUpdate($"pass/{key}", 1, (_, n) => n + 1) % 2 == 1)
             {
                 throw new Orleans.Runtime.SiloUnavailableException("Injected fault: the breaker's silo is stopping.");

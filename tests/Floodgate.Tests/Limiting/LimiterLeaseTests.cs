@@ -1,3 +1,4 @@
+using Floodgate.Client.Leases;
 using Floodgate.Limiting;
 using Microsoft.Extensions.Time.Testing;
 
@@ -172,6 +173,8 @@ public sealed class LimiterLeaseTests
             Interlocked.Increment(ref Releases);
             return Task.FromResult(true);
         }
+
+        public Task ReleaseOneWayAsync(string leaseId) => throw new NotSupportedException();
 
         public Task<LimiterConfiguration> ConfigureAsync(int maxConcurrency) => throw new NotSupportedException();
 

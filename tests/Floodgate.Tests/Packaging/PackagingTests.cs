@@ -37,6 +37,11 @@ public sealed class PackagingTests : IDisposable
         Assert.False(string.IsNullOrWhiteSpace(Meta("description")));
         Assert.Equal("README.md", Meta("readme"));
         Assert.Contains("orleans", Meta("tags"), StringComparison.Ordinal);
+
+        // Build-time analyzers (the public API baseline) check this repository only; they never reach a consumer.
+        Assert.DoesNotContain(
+            nuspec.Descendants().Where(e => e.Name.LocalName == "dependency"),
+            d => d.Attribute("id")!.Value.Contains("Analyzers", StringComparison.Ordinal));
     }
 
     [Fact]

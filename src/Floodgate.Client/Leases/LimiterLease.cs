@@ -1,8 +1,10 @@
-namespace Floodgate.Limiting;
+using Floodgate.Limiting;
+
+namespace Floodgate.Client.Leases;
 
 /// <summary>
 /// Permits held on a global limiter, kept alive until disposed; disposing releases them exactly once. Used by the SDK for
-/// work done outside Floodgate and by item grains while they hold several limiters.
+/// work done outside Floodgate and, inside a <see cref="LimiterLeaseSet"/>, by the gateway and by item grains.
 /// <para>Renewal: every third of the TTL. A failed renewal (silo failover, network) is retried every
 /// <see cref="RetryFraction"/> of the TTL for as long as the lease lives; if <see cref="Lease.ExpiresAt"/> passes without a
 /// successful renewal, or the limiter answers that the lease is gone, the lease reports itself lost
