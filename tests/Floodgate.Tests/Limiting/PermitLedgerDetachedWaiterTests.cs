@@ -1,4 +1,5 @@
 using Floodgate.Grains.Limiting;
+using Floodgate.Limiting;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Floodgate.Tests.Limiting;
@@ -133,5 +134,72 @@ public sealed class PermitLedgerDetachedWaiterTests
 
         Assert.Equal((0, 0), ledger.DropAbandoned(Grace));
         Assert.Equal(1, ledger.InUse);
+    }
+
+    [Fact]
+    public void Attach_WithACall_TheGrantCompletesTheCallWithTheLease()
+    {
+        var ledger = CreateSut(1);
+        var held = ledger.TryAcquire("a", 1, Ttl)!;
+        var waiter = ledger.Enqueue("b", 1, Ttl, requestId: "r", wait: TimeSpan.FromMinutes(1));
+        var call = new TaskCompletionSource<Lease?>();
+        waiter.Attach(call);
+
+        ledger.Release(held.LeaseId);
+
+        Assert.True(call.Task.IsCompletedSuccessfully);
+        Assert.Equal(waiter.Task.Result, call.Task.Result);
+    }
+
+    [Fact]
+    public void Attach_WithACallAfterTheGrant_TheCallHasTheLeaseAtOnce()
+    {
+        var ledger = CreateSut(1);
+        var held = ledger.TryAcquire("a", 1, Ttl)!;
+        var waiter = ledger.Enqueue("b", 1, Ttl, requestId: "r", wait: TimeSpan.FromMinutes(1));
+        ledger.Detach(waiter);
+        ledger.Release(held.LeaseId);
+        var call = new TaskCompletionSource<Lease?>();
+
+        waiter.Attach(call);
+
+        Assert.Equal(waiter.Task.Result, call.Task.Result);
+    }
+
+    [Fact]
+    public void Attach_WithACall_CancellingTheRequestCancelsTheCallAndStoppingFailsIt()
+    {
+        var ledger = CreateSut(1);
+        ledger.TryAcquire("a", 1, Ttl);
+        var cancelled = ledger.Enqueue("b", 1, Ttl, requestId: "r1", wait: TimeSpan.FromMinutes(1));
+        var failed = ledger.Enqueue("c", 1, Ttl, requestId: "r2", wait: TimeSpan.FromMinutes(1));
+        var (cancelledCall, failedCall) = (new TaskCompletionSource<Lease?>(), new TaskCompletionSource<Lease?>());
+        cancelled.Attach(cancelledCall);
+        failed.Attach(failedCall);
+
+        ledger.CancelRequest("r1");
+        ledger.StopGranting(() => new LimiterMovedException("test"));
+
+        Assert.True(cancelledCall.Task.IsCanceled);
+        Assert.IsType<LimiterMovedException>(failedCall.Task.Exception!.InnerException);
+    }
+
+    [Fact]
+    public void Attach_ANewCall_TheEndedCallIsLeftAlone()
+    {
+        var ledger = CreateSut(1);
+        var held = ledger.TryAcquire("a", 1, Ttl)!;
+        var waiter = ledger.Enqueue("b", 1, Ttl, requestId: "r", wait: TimeSpan.FromMinutes(1));
+        var ended = new TaskCompletionSource<Lease?>();
+        waiter.Attach(ended);
+        ended.SetResult(null); // its slice is over
+        ledger.Detach(waiter);
+        var next = new TaskCompletionSource<Lease?>();
+
+        waiter.Attach(next);
+        ledger.Release(held.LeaseId);
+
+        Assert.Null(ended.Task.Result);
+        Assert.Equal(waiter.Task.Result, next.Task.Result);
     }
 }
