@@ -37,7 +37,8 @@ if (args is ["peers", ..])
     return;
 }
 
-//   dotnet run -c Release --project bench/Floodgate.Bench -- silo [--items 100000,1000000] [--write bench/BENCHMARKS.md]
+//   dotnet run -c Release --project bench/Floodgate.Bench -- silo [--items 100000,1000000] [--repeat 3] [--variants cold,warm-up,...]
+//       [--warm-only] [--write bench/BENCHMARKS.md]
 // The silo scenario measures a real Silo process: first batch against a warm one, and wall time and peak RSS by batch size
 // (see Scale/SiloProcessBenchmark.cs).
 if (args is ["silo", ..])

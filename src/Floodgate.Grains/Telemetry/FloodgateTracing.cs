@@ -86,13 +86,14 @@ public static class FloodgateTracing
         RunAsync(UpstreamCallSpan, ActivityKind.Client, work, call, activity => activity.SetTag("floodgate.item.attempt", attempt));
 
     private static Task<T> RunAsync<T>(string name, ActivityKind kind, ItemWork work, Func<Task<T>> run, Action<Activity>? tag = null) =>
-        // Without a listener no span starts: no wrapper either (three per attempt, on the hot path of every item).
-        Source.HasListeners() ? RunInSpanAsync(name, kind, work, run, tag) : run();
+        // Without a listener no span starts: no wrapper either (three per attempt, on the hot path of every item). The
+        // start-up warm-up makes none.
+        Source.HasListeners() && !WarmUpNames.IsWarmUp(work.BatchId) ? RunInSpanAsync(name, kind, work, run, tag) : run();
 
     private static async Task<T> RunInSpanAsync<T>(string name, ActivityKind kind, ItemWork work, Func<Task<T>> run, Action<Activity>? tag)
     {
         // Started here, in an async method: the span is current for the work it wraps and no longer once this returns.
-        using var activity = WarmUpNames.IsWarmUp(work.BatchId) ? null : Source.StartActivity(name, kind);
+        using var activity = Source.StartActivity(name, kind);
         if (activity is null)
         {
             return await run();
