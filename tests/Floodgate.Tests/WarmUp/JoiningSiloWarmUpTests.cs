@@ -2,18 +2,12 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Floodgate.Batches;
 using Floodgate.Client;
-using Floodgate.Grains.Hosting;
 using Floodgate.Grains.WarmUp;
 using Floodgate.Limiting;
 using Floodgate.Tests.Infrastructure;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using Orleans.Providers;
-using Orleans.Runtime.Hosting;
-using Orleans.Serialization;
-using Orleans.TestingHost;
 
 namespace Floodgate.Tests.WarmUp;
 
@@ -34,32 +28,7 @@ public sealed class WarmUpCallRecorder(ILocalSiloDetails silo) : IIncomingGrainC
 }
 
 /// <summary>Two silos, as a running cluster that a silo (the second) has just joined.</summary>
-public sealed class TwoSiloFixture : IAsyncLifetime
-{
-    public ConcurrentDictionary<string, (string ETag, byte[] State)> Store { get; } = new();
-
-    public InProcessTestCluster Cluster { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Floodgate:Batches:ChunkSize"] = "25",
-        }).Build();
-        var builder = new InProcessTestClusterBuilder(2);
-        builder.ConfigureSilo((_, silo) =>
-        {
-            silo.Services.AddGrainStorage(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME, (sp, _) => new SharedGrainStorage(Store, sp.GetRequiredService<Serializer>()));
-            silo.UseInMemoryReminderService();
-            silo.AddFloodgate(configuration);
-            silo.AddIncomingGrainCallFilter<WarmUpCallRecorder>();
-        });
-        Cluster = builder.Build();
-        await Cluster.DeployAsync();
-    }
-
-    public async Task DisposeAsync() => await Cluster.DisposeAsync();
-}
+public sealed class TwoSiloFixture() : StoredClusterFixture(silos: 2, chunkSize: 25, silo => silo.AddIncomingGrainCallFilter<WarmUpCallRecorder>());
 
 public sealed class JoiningSiloWarmUpTests(TwoSiloFixture fixture) : IClassFixture<TwoSiloFixture>
 {

@@ -16,8 +16,11 @@ using Orleans.TestingHost;
 
 namespace Floodgate.Tests.WarmUp;
 
-/// <summary>One silo whose grain storage the tests can read, with small chunks so that warm-up rounds are short.</summary>
-public sealed class WarmUpClusterFixture : IAsyncLifetime
+/// <summary>
+/// A cluster of Floodgate silos sharing one grain storage the tests can read, with small chunks so that warm-up rounds
+/// are short; <paramref name="configure"/> adds to each silo.
+/// </summary>
+public abstract class StoredClusterFixture(short silos, int chunkSize, Action<ISiloBuilder>? configure = null) : IAsyncLifetime
 {
     public ConcurrentDictionary<string, (string ETag, byte[] State)> Store { get; } = new();
 
@@ -27,21 +30,26 @@ public sealed class WarmUpClusterFixture : IAsyncLifetime
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["Floodgate:Batches:ChunkSize"] = "20",
+            ["Floodgate:Batches:ChunkSize"] = chunkSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
         }).Build();
-        var builder = new InProcessTestClusterBuilder(1);
+        var builder = new InProcessTestClusterBuilder(silos);
         builder.ConfigureSilo((_, silo) =>
         {
             silo.Services.AddGrainStorage(ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME, (sp, _) => new SharedGrainStorage(Store, sp.GetRequiredService<Serializer>()));
             silo.UseInMemoryReminderService();
             silo.AddFloodgate(configuration);
+            configure?.Invoke(silo);
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();
     }
 
     public async Task DisposeAsync() => await Cluster.DisposeAsync();
+}
 
+/// <summary>One silo whose grain storage the tests can read.</summary>
+public sealed class WarmUpClusterFixture() : StoredClusterFixture(silos: 1, chunkSize: 20)
+{
     /// <summary>A warm-up on the silo, reading its JIT count from <paramref name="compiledMethods"/>.</summary>
     public SiloWarmUp WarmUp(Func<long> compiledMethods)
     {
