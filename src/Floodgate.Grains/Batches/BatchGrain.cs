@@ -386,17 +386,6 @@ internal sealed partial class BatchGrain(
         return Progress();
     }
 
-    public Task ReportOutcomeAsync(ItemReport report)
-    {
-        ArgumentNullException.ThrowIfNull(report);
-        if (Accept(report))
-        {
-            Pump();
-        }
-
-        return Task.CompletedTask;
-    }
-
     public Task ReportOutcomesAsync(IReadOnlyList<ItemReport> reports)
     {
         ArgumentNullException.ThrowIfNull(reports);

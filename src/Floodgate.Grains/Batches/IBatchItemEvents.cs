@@ -6,17 +6,13 @@ namespace Floodgate.Grains.Batches;
 [Alias("Floodgate.IBatchItemEvents")]
 internal interface IBatchItemEvents : IGrainWithStringKey
 {
-    /// <summary>Called by item grains with their one outcome. Later reports for the same position are ignored.</summary>
-    [Alias("ReportOutcome")]
-    Task ReportOutcomeAsync(ItemReport report);
-
     /// <summary>The item's run was stopped without an outcome (its activation went away, e.g. its silo stops): run it again.</summary>
     [Alias("ReportInterrupted")]
     Task ReportInterruptedAsync(int position);
 
     /// <summary>
-    /// Outcomes of several items (sent together by a silo's <see cref="Items.OutcomeReports"/>); each as one
-    /// outcome report: later reports for a position that has its outcome are ignored.
+    /// The outcomes of items, each item's one outcome (sent together per batch by a silo's <see cref="Items.OutcomeReports"/>).
+    /// Later reports for a position that has its outcome are ignored.
     /// </summary>
     [Alias("ReportOutcomes")]
     Task ReportOutcomesAsync(IReadOnlyList<ItemReport> reports);

@@ -4,7 +4,7 @@ namespace Floodgate.Grains.Batches;
 
 /// <summary>
 /// An item's outcome plus what its processing saw, for the batch's progress and adaptive limit (grain-to-grain protocol:
-/// <see cref="IBatchItemEvents.ReportOutcomeAsync"/>).
+/// <see cref="IBatchItemEvents.ReportOutcomesAsync"/>).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("Floodgate.ItemReport")]
 internal sealed record ItemReport(

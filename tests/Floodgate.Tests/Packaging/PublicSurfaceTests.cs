@@ -54,6 +54,6 @@ public sealed class PublicSurfaceTests
     public void IBatchGrain_HasNoReportOutcome_ItemsReportThroughTheInternalInterface()
     {
         Assert.DoesNotContain(typeof(IBatchGrain).GetMethods(), m => m.Name.StartsWith("ReportOutcome", StringComparison.Ordinal));
-        Assert.Contains(typeof(IBatchItemEvents).GetMethods(), m => m.Name == nameof(IBatchItemEvents.ReportOutcomeAsync));
+        Assert.Contains(typeof(IBatchItemEvents).GetMethods(), m => m.Name == nameof(IBatchItemEvents.ReportOutcomesAsync));
     }
 }
