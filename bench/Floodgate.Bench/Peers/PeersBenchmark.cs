@@ -42,70 +42,10 @@ internal static class PeersBenchmark
         var notes = new List<string>();
         void Log(string line) => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}");
 
-        await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions
-        {
-            LatencyMs = (int)PeerSizes.Upstream.TotalMilliseconds,
-            MaxConcurrency = 0,
-        });
-        using var loop = new SemaphoreSlimPeer(simulator.BaseUrl);
-        await using var floodgate = await FloodgateInProcess.StartAsync(simulator.BaseUrl);
-        if (only is null || only.Any(group => group != "rtt"))
-        {
-            await floodgate.RunBatchAsync("bench-warm-up", 500, "echo", 64); // JIT and first activations
-            await floodgate.RunBatchAsync("bench-warm-up-sim", 100, "openai-chat", 10);
-            await loop.RunAsync(100, 10);
-        }
-
-        // Utilization at limits 10 and 60 against the simulator (50 ms a request), and the most it saw in flight.
-        var utilization = new Dictionary<int, (TimeSpan Floodgate, int FloodgateMax, TimeSpan Loop)>();
-        foreach (var (limit, items) in Runs("utilization") || Runs("throughput") ? new[] { (10, sizes.Limit10Items), (60, sizes.Limit60Items) } : [])
-        {
-            Log($"utilization at limit {limit}: {items} items");
-            simulator.ResetStats();
-            var ours = await floodgate.RunBatchAsync($"bench-util-{limit}", items, "openai-chat", limit);
-            var oursMax = simulator.GetStats().MaxConcurrent;
-            var theirs = await loop.RunAsync(items, limit);
-            utilization[limit] = (ours, oursMax, theirs);
-            rows.Add(PeerRow.Higher(
-                $"Utilization at limit {limit}, {items:N0} calls of 50 ms",
-                Utilization(items, limit, ours), "`SemaphoreSlim` loop", Utilization(items, limit, theirs),
-                v => v.ToString("0.00", CultureInfo.InvariantCulture)));
-            notes.Add(string.Create(CultureInfo.InvariantCulture, $"At limit {limit} the simulator saw at most {oursMax} of Floodgate's requests in flight at once."));
-        }
-
-        // Acquire-wait tail: callers × 50 ms holds under few permits; the wait of every acquire.
-        if (Runs("wait"))
-        {
-            Log($"acquire-wait tail: {sizes.WaitCallers} callers under {sizes.WaitPermits} permits");
-            var ours = await floodgate.AcquireWaitsAsync("bench-wait", sizes.WaitCallers, sizes.WaitPermits, PeerSizes.Upstream, sizes.WaitRounds);
-            var theirs = await SemaphoreSlimPeer.AcquireWaitsAsync(sizes.WaitCallers, sizes.WaitPermits, PeerSizes.Upstream, sizes.WaitRounds);
-            rows.Add(PeerRow.Lower(
-                $"Acquire-wait p99, {sizes.WaitCallers} callers × 50 ms under {sizes.WaitPermits} permits ({ours.Count} acquires)",
-                ours.Percentile(99), "in-process `SemaphoreSlim`", theirs.Percentile(99), Milliseconds));
-        }
-
-        // Fairness: a small batch behind a large one on the same limiter, against its time alone.
-        if (Runs("fairness"))
-        {
-            Log($"fairness: {sizes.FairSmall} items behind {sizes.FairLarge}");
-            var ours = await floodgate.RunSmallBehindLargeAsync("bench-fair", sizes.FairSmall, sizes.FairLarge, sizes.FairLimit);
-            var theirs = await loop.RunSmallBehindLargeAsync(sizes.FairSmall, sizes.FairLarge, sizes.FairLimit);
-            rows.Add(PeerRow.Lower(
-                $"Fairness: {sizes.FairSmall} items behind {sizes.FairLarge:N0} at limit {sizes.FairLimit}, time ÷ time alone",
-                ours.Behind / ours.Solo, "`SemaphoreSlim` loop (one queue)", theirs.Behind / theirs.Solo,
-                v => v.ToString("0.0", CultureInfo.InvariantCulture) + "×"));
-            notes.Add(string.Create(CultureInfo.InvariantCulture,
-                $"Fairness, absolute: Floodgate's small batch took {ours.Solo.TotalSeconds:0.00} s alone and {ours.Behind.TotalSeconds:0.00} s behind; the loop's {theirs.Solo.TotalSeconds:0.00} s and {theirs.Behind.TotalSeconds:0.00} s."));
-        }
-
-        // No-op throughput, end to end (submit to last outcome) and processing only (permits gated until submitted).
-        var (endToEnd, processing) = (TimeSpan.Zero, TimeSpan.Zero);
-        if (Runs("throughput"))
-        {
-            Log($"no-op throughput: {sizes.NoOpItems} echo items at limit {sizes.NoOpLimit}");
-            endToEnd = await floodgate.RunBatchAsync("bench-noop-e2e", sizes.NoOpItems, "echo", sizes.NoOpLimit);
-            processing = await floodgate.RunGatedBatchAsync("bench-noop-gated", sizes.NoOpItems, "echo", sizes.NoOpLimit);
-        }
+        // The in-process pairs first; their silo and simulator are gone before the pairs against redis-server start, so the
+        // round trips' client process is a plain service process (no silo of its own on its thread pool and heap).
+        var (endToEnd, processing, utilization10) = await RunInProcessPairsAsync(sizes, Runs, rows, notes, Log);
+        GC.Collect();
 
         if (quick)
         {
@@ -149,7 +89,7 @@ internal static class PeersBenchmark
                 rows.Add(PeerRow.Higher($"No-op throughput, {sizes.NoOpItems:N0} items at (global) concurrency {sizes.NoOpLimit}, processing only",
                     sizes.NoOpItems / processing.TotalSeconds, peer, sizes.NoOpItems / theirProcessing.TotalSeconds, Rate));
                 rows.Add(PeerRow.Higher($"Utilization at (global) limit 10, {sizes.Limit10Items:N0} jobs of 50 ms",
-                    Utilization(sizes.Limit10Items, 10, utilization[10].Floodgate), peer, Utilization(sizes.Limit10Items, 10, theirSleeps),
+                    Utilization(sizes.Limit10Items, 10, utilization10), peer, Utilization(sizes.Limit10Items, 10, theirSleeps),
                     v => v.ToString("0.00", CultureInfo.InvariantCulture)));
             }
 
@@ -191,6 +131,84 @@ internal static class PeersBenchmark
         return 0;
     }
 
+    /// <summary>
+    /// The pairs against Floodgate in this process (one silo, in-memory storage) and the simulator: utilization, acquire
+    /// wait, fairness, no-op throughput. Returns the throughput times and the utilization run at limit 10, which the BullMQ
+    /// pairs compare against.
+    /// </summary>
+    private static async Task<(TimeSpan EndToEnd, TimeSpan Processing, TimeSpan Utilization10)> RunInProcessPairsAsync(
+        PeerSizes sizes, Func<string, bool> runs, List<PeerRow> rows, List<string> notes, Action<string> log)
+    {
+        if (!runs("utilization") && !runs("wait") && !runs("fairness") && !runs("throughput"))
+        {
+            return (TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero);
+        }
+
+        await using var simulator = await SimulatorServer.StartAsync(new SimulatorOptions
+        {
+            LatencyMs = (int)PeerSizes.Upstream.TotalMilliseconds,
+            MaxConcurrency = 0,
+        });
+        using var loop = new SemaphoreSlimPeer(simulator.BaseUrl);
+        await using var floodgate = await FloodgateInProcess.StartAsync(simulator.BaseUrl);
+        await floodgate.RunBatchAsync("bench-warm-up", 500, "echo", 64); // JIT and first activations
+        await floodgate.RunBatchAsync("bench-warm-up-sim", 100, "openai-chat", 10);
+        await loop.RunAsync(100, 10);
+
+        // Utilization at limits 10 and 60 against the simulator (50 ms a request), and the most it saw in flight.
+        var utilization = new Dictionary<int, (TimeSpan Floodgate, int FloodgateMax, TimeSpan Loop)>();
+        foreach (var (limit, items) in runs("utilization") || runs("throughput") ? new[] { (10, sizes.Limit10Items), (60, sizes.Limit60Items) } : [])
+        {
+            log($"utilization at limit {limit}: {items} items");
+            simulator.ResetStats();
+            var ours = await floodgate.RunBatchAsync($"bench-util-{limit}", items, "openai-chat", limit);
+            var oursMax = simulator.GetStats().MaxConcurrent;
+            var theirs = await loop.RunAsync(items, limit);
+            utilization[limit] = (ours, oursMax, theirs);
+            rows.Add(PeerRow.Higher(
+                $"Utilization at limit {limit}, {items:N0} calls of 50 ms",
+                Utilization(items, limit, ours), "`SemaphoreSlim` loop", Utilization(items, limit, theirs),
+                v => v.ToString("0.00", CultureInfo.InvariantCulture)));
+            notes.Add(string.Create(CultureInfo.InvariantCulture, $"At limit {limit} the simulator saw at most {oursMax} of Floodgate's requests in flight at once."));
+        }
+
+        // Acquire-wait tail: callers × 50 ms holds under few permits; the wait of every acquire.
+        if (runs("wait"))
+        {
+            log($"acquire-wait tail: {sizes.WaitCallers} callers under {sizes.WaitPermits} permits");
+            var ours = await floodgate.AcquireWaitsAsync("bench-wait", sizes.WaitCallers, sizes.WaitPermits, PeerSizes.Upstream, sizes.WaitRounds);
+            var theirs = await SemaphoreSlimPeer.AcquireWaitsAsync(sizes.WaitCallers, sizes.WaitPermits, PeerSizes.Upstream, sizes.WaitRounds);
+            rows.Add(PeerRow.Lower(
+                $"Acquire-wait p99, {sizes.WaitCallers} callers × 50 ms under {sizes.WaitPermits} permits ({ours.Count} acquires)",
+                ours.Percentile(99), "in-process `SemaphoreSlim`", theirs.Percentile(99), Milliseconds));
+        }
+
+        // Fairness: a small batch behind a large one on the same limiter, against its time alone.
+        if (runs("fairness"))
+        {
+            log($"fairness: {sizes.FairSmall} items behind {sizes.FairLarge}");
+            var ours = await floodgate.RunSmallBehindLargeAsync("bench-fair", sizes.FairSmall, sizes.FairLarge, sizes.FairLimit);
+            var theirs = await loop.RunSmallBehindLargeAsync(sizes.FairSmall, sizes.FairLarge, sizes.FairLimit);
+            rows.Add(PeerRow.Lower(
+                $"Fairness: {sizes.FairSmall} items behind {sizes.FairLarge:N0} at limit {sizes.FairLimit}, time ÷ time alone",
+                ours.Behind / ours.Solo, "`SemaphoreSlim` loop (one queue)", theirs.Behind / theirs.Solo,
+                v => v.ToString("0.0", CultureInfo.InvariantCulture) + "×"));
+            notes.Add(string.Create(CultureInfo.InvariantCulture,
+                $"Fairness, absolute: Floodgate's small batch took {ours.Solo.TotalSeconds:0.00} s alone and {ours.Behind.TotalSeconds:0.00} s behind; the loop's {theirs.Solo.TotalSeconds:0.00} s and {theirs.Behind.TotalSeconds:0.00} s."));
+        }
+
+        // No-op throughput, end to end (submit to last outcome) and processing only (permits gated until submitted).
+        var (endToEnd, processing) = (TimeSpan.Zero, TimeSpan.Zero);
+        if (runs("throughput"))
+        {
+            log($"no-op throughput: {sizes.NoOpItems} echo items at limit {sizes.NoOpLimit}");
+            endToEnd = await floodgate.RunBatchAsync("bench-noop-e2e", sizes.NoOpItems, "echo", sizes.NoOpLimit);
+            processing = await floodgate.RunGatedBatchAsync("bench-noop-gated", sizes.NoOpItems, "echo", sizes.NoOpLimit);
+        }
+
+        return (endToEnd, processing, utilization.TryGetValue(10, out var at10) ? at10.Floodgate : TimeSpan.Zero);
+    }
+
     private static string Section(string command, string machine, bool quick, PeerSizes sizes, List<PeerRow> rows, List<string> notes)
     {
         var text = new StringBuilder()
@@ -199,8 +217,9 @@ internal static class PeersBenchmark
             .AppendLine(CultureInfo.InvariantCulture, $"Produced by `{command}`")
             .AppendLine(CultureInfo.InvariantCulture, $"on {DateTime.UtcNow:yyyy-MM-dd} ({machine}). Every pair ran in this one invocation, one after the other;")
             .AppendLine("Floodgate is one silo (in-memory storage) in the harness's process used through the test cluster's client, except")
-            .AppendLine("for the permit round trips (a separate `Silo` process, see below); the simulator answers in 50 ms with no limit of its")
-            .AppendLine("own; redis-server and BullMQ's node worker run as separate processes on the same machine." + (quick ? " **Quick mode** (CI): small sizes, .NET pairs only." : string.Empty))
+            .AppendLine("for the permit round trips (a separate `Silo` process, see below; the in-process silo is stopped by then); the")
+            .AppendLine("simulator answers in 50 ms with no limit of its own; redis-server and BullMQ's node worker run as separate processes")
+            .AppendLine("on the same machine." + (quick ? " **Quick mode** (CI): small sizes, .NET pairs only." : string.Empty))
             .AppendLine()
             .AppendLine("| scenario | Floodgate | peer | peer result | ratio (Floodgate ÷ peer) | load |")
             .AppendLine("|---|---|---|---|---|---|");
