@@ -254,8 +254,9 @@ internal static class PeersBenchmark
 
         text.AppendLine("- **Load caveat**: the machine has 2 cores shared with other work (*load*: the 1-minute load average when the row's")
             .AppendLine("  pair finished). The harness, the silo, redis-server and node compete for them with everything else, and the two")
-            .AppendLine("  sides of a pair run one after the other, so a change of load between them moves a ratio; absolute numbers vary")
-            .AppendLine("  several-fold between runs at loads above 2. Compare only large differences, from runs at similar load.");
+            .AppendLine("  sides of a pair run one after the other (the round trips in alternating turns), so a change of load between them")
+            .AppendLine("  moves a ratio; absolute numbers vary several-fold between runs at loads above 2. Compare only large differences,")
+            .AppendLine("  from runs at similar load.");
         return text.ToString();
     }
 
