@@ -5,6 +5,7 @@ using Floodgate.Client;
 using Floodgate.Grains.Hosting;
 using Floodgate.Limiting;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.TestingHost;
 
@@ -43,6 +44,10 @@ internal sealed class FloodgateInProcess : IAsyncDisposable
 
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var builder = new InProcessTestClusterBuilder(1);
+        // As a Silo process logs (appsettings.json): the test cluster's file logger would otherwise write every Debug
+        // event, among them two of Polly's per placement of an activation (Orleans places activations under Polly).
+        builder.ConfigureSiloHost((_, host) => host.Logging.SetMinimumLevel(LogLevel.Warning));
+        builder.ConfigureClientHost(host => host.Logging.SetMinimumLevel(LogLevel.Warning));
         builder.ConfigureSilo((_, silo) =>
         {
             silo.AddMemoryGrainStorageAsDefault();
