@@ -96,9 +96,9 @@ public sealed class SiloFaultTests(ITestOutputHelper output)
         await ExpectRunningAsync(run, batchId, "SIGTERM", ct);
         var third = await drill.TerminateAsync(target, hosts, StallBound, ct);
         RequireResumed(run, third);
-        // Held to the kill goal here, not the 1 s SIGTERM goal: the crashes before left up to four of the five permits
-        // counted until their expiry (their holders died; their calls may have been running), so the probe
-        // queues for the one or two left behind the batch's waiters. The SIGTERM goal is asserted on a cluster without
+        // Held to the kill goal here, not the 1 s SIGTERM goal: the crashes before may have left permits counted until their
+        // item leases end (their holders died; their calls may have been running), so the probe may queue for the permits
+        // left behind the batch's waiters. The SIGTERM goal is asserted on a cluster without
         // earlier crashes (BatchMidway_SigtermOfTheLimitersHost_GrantsResumeAtOnceAndNoItemFails).
         run.Expect(third.Stall <= KillStallGoal, $"grants resume within {KillStallGoal.TotalSeconds} s of SIGTERM after two crashes: {third.Describe()}");
         run.Expect(third.CleanExit, $"the SIGTERMed silo exits by itself within {FaultDrill.GracefulExitTimeout.TotalSeconds} s");
@@ -106,8 +106,8 @@ public sealed class SiloFaultTests(ITestOutputHelper output)
         run.Log($"the batch's host was {(killedBatchHost ? string.Empty : "NOT ")}among the killed silos");
 
         await run.CheckOutcomeAsync(batchId, items, TimeSpan.FromSeconds(120), ct);
-        // Leases of items that were running on a killed silo may count until their (default) TTL passes.
-        await run.CheckPermitsReturnAsync(Latest(holderKilledAt + LeaseHolderTtl, second.At + FloodgateDefaults.LeaseTtl), ct);
+        // Leases of items that were running on a killed silo count until their calls must have ended: the item lease TTL.
+        await run.CheckPermitsReturnAsync(Latest(holderKilledAt + LeaseHolderTtl, second.At + FaultRun.ItemLeaseTtl), ct);
         run.Log("summary:\n  " + string.Join("\n  ", new[] { first, second, third }.Select(r => r.Describe())));
         Assert.True(run.Violations.Count == 0, "Goals missed:\n- " + string.Join("\n- ", run.Violations));
     }

@@ -229,10 +229,10 @@ internal sealed partial class ItemGrain(
                 permitTimeout = permitTimeout < probeWait ? permitTimeout : probeWait;
             }
 
-            // One permit of each limiter of the batch, held by the batch; each lease outlives the attempt timeout.
+            // One permit of each limiter of the batch, held by the batch; each lease outlives the attempt timeout by a margin.
             var admission = new LeaseSetRequest(work.Limiters) { WaitTimeout = permitTimeout, Priority = work.Priority };
             var permits = await FloodgateTracing.InPermitWaitAsync(
-                work, () => LimiterLeaseSet.AcquireAsync(GrainFactory, admission, work.BatchId, ttl: null, pipelines.Permits, time, cancellationToken));
+                work, () => LimiterLeaseSet.AcquireAsync(GrainFactory, admission, work.BatchId, pipelines.LeaseTtl, pipelines.Permits, time, cancellationToken));
             try
             {
                 counters.Attempts++;

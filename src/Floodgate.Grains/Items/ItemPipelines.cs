@@ -1,4 +1,5 @@
 using Floodgate.Client.Leases;
+using Floodgate.Grains.Limiting;
 using Floodgate.Grains.Processors;
 using Floodgate.Grains.References;
 using Floodgate.Limiting;
@@ -32,12 +33,14 @@ internal sealed class AttemptCounters
 internal sealed class ItemPipelines
 {
     /// <param name="options">The items' options.</param>
+    /// <param name="limiters">The limiters' options (the lease TTLs a limiter accepts).</param>
     /// <param name="time">The clock of every delay and timeout.</param>
     /// <param name="references">The silo's kept grain references (limiters are looked up per attempt); null: plain GetGrain.</param>
-    public ItemPipelines(IOptions<ItemProcessingOptions> options, TimeProvider time, GrainReferences? references = null)
+    public ItemPipelines(IOptions<ItemProcessingOptions> options, IOptions<LimiterOptions> limiters, TimeProvider time, GrainReferences? references = null)
     {
         var o = options.Value;
         Options = o;
+        LeaseTtl = LeaseTtlFor(o.AttemptTimeout, limiters.Value);
         var item = new ResiliencePipelineBuilder { TimeProvider = time }.AddTimeout(o.TotalTimeout);
         if (o.MaxRetryAttempts > 0)
         {
@@ -101,6 +104,21 @@ internal sealed class ItemPipelines
     }
 
     public ItemProcessingOptions Options { get; }
+
+    /// <summary>
+    /// The TTL of an item's leases: its call's longest run (the attempt timeout) plus
+    /// <see cref="ItemProcessingConstants.LeaseMargin"/>, within what limiters accept and at most their default TTL.
+    /// Renewed while the item holds it; when the item's silo dies, the permit comes back within this of the last renewal,
+    /// once the call that may still be running at the provider must have ended.
+    /// </summary>
+    public TimeSpan LeaseTtl { get; }
+
+    /// <summary>The item lease TTL for <paramref name="attemptTimeout"/> under <paramref name="limiters"/> (see <see cref="LeaseTtl"/>).</summary>
+    public static TimeSpan LeaseTtlFor(TimeSpan attemptTimeout, LimiterOptions limiters)
+    {
+        var wanted = attemptTimeout + ItemProcessingConstants.LeaseMargin;
+        return wanted > limiters.DefaultLeaseTtl ? limiters.DefaultLeaseTtl : wanted < limiters.MinLeaseTtl ? limiters.MinLeaseTtl : wanted;
+    }
 
     public ResiliencePipeline Item { get; }
 

@@ -17,6 +17,12 @@ public static class ItemProcessingConstants
     public static readonly TimeSpan ClusterRetryDelay = TimeSpan.FromMilliseconds(50);
     public static readonly TimeSpan ClusterRetryMaxDelay = TimeSpan.FromSeconds(2);
     public static readonly TimeSpan ReportRetryDelay = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// What an item's lease lives beyond its attempt timeout: the time from the grant to the start of the call (an
+    /// item confirms a lease with less than the attempt timeout left before it calls).
+    /// </summary>
+    public static readonly TimeSpan LeaseMargin = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>How items are processed (section <c>Floodgate:Items</c>): the Polly pipeline and permit waiting.</summary>
@@ -24,7 +30,11 @@ public sealed class ItemProcessingOptions
 {
     public const string SectionName = "Floodgate:Items";
 
-    /// <summary>Timeout of one upstream call. Must be shorter than the lease TTL, so a call never outlives its permit.</summary>
+    /// <summary>
+    /// Timeout of one upstream call. An item's lease lives this plus <see cref="ItemProcessingConstants.LeaseMargin"/> (at
+    /// most the limiters' default TTL, which must be longer), so a call never outlives its permit and the permits of
+    /// items that died with their silo come back soon after their calls must have ended.
+    /// </summary>
     public TimeSpan AttemptTimeout { get; set; } = ItemProcessingConstants.AttemptTimeout;
 
     /// <summary>Timeout of the whole item: permit waits, attempts and backoff delays.</summary>

@@ -24,6 +24,18 @@ internal sealed class FaultRun : IAsyncDisposable
     /// <summary>The batch's local limit, above the global one, so the global limiter is what holds the batch back.</summary>
     public const int LocalLimit = 8;
 
+    /// <summary>
+    /// The items' attempt timeout: far above the simulator's 100–200 ms, and short, so that the leases of items that die
+    /// with a killed silo (which count until their calls must have ended) come back within seconds.
+    /// </summary>
+    public static readonly TimeSpan ItemAttemptTimeout = TimeSpan.FromSeconds(4);
+
+    /// <summary>
+    /// The TTL of an item's lease: the attempt timeout plus the 5 s margin for the start of the call
+    /// (<c>ItemProcessingConstants.LeaseMargin</c>). A lease of an item that died lives at most this after its last renewal.
+    /// </summary>
+    public static readonly TimeSpan ItemLeaseTtl = ItemAttemptTimeout + TimeSpan.FromSeconds(5);
+
     private readonly ITestOutputHelper _output;
     private readonly StreamWriter _scenarioLog;
     private readonly List<string> _violations = [];
@@ -64,7 +76,7 @@ internal sealed class FaultRun : IAsyncDisposable
                     Silos = 3,
                     // Unlimited: over-admission shows in the simulator's max-concurrent figure instead of being hidden by 429s.
                     Simulator = new SimulatorSettings(MaxConcurrency: 0, LatencyMs: 100, LatencyJitterMs: 100),
-                    SiloSettings = siloSettings ?? new Dictionary<string, string>(),
+                    SiloSettings = WithHarnessSettings(siloSettings),
                 },
                 line => Write(scenarioLog, output, line),
                 cancellationToken);
@@ -90,6 +102,18 @@ internal sealed class FaultRun : IAsyncDisposable
     }
 
     public void Log(string line) => Write(_scenarioLog, _output, line);
+
+    /// <summary>The harness's silo settings (<see cref="ItemAttemptTimeout"/>), overridden by a scenario's own.</summary>
+    private static Dictionary<string, string> WithHarnessSettings(IReadOnlyDictionary<string, string>? scenario)
+    {
+        var settings = new Dictionary<string, string> { ["Floodgate:Items:AttemptTimeout"] = ItemAttemptTimeout.ToString() };
+        foreach (var (key, value) in scenario ?? new Dictionary<string, string>())
+        {
+            settings[key] = value;
+        }
+
+        return settings;
+    }
 
     /// <summary>Records a goal miss; the test fails at the end with all of them.</summary>
     public void Expect(bool condition, string violation)

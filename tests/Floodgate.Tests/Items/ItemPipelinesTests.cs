@@ -1,4 +1,5 @@
 using Floodgate.Grains.Items;
+using Floodgate.Grains.Limiting;
 using Floodgate.Grains.Processors;
 using Floodgate.Limiting;
 using Microsoft.Extensions.Options;
@@ -12,7 +13,24 @@ public sealed class ItemPipelinesTests
     private readonly FakeTimeProvider _time = new();
 
     private ItemPipelines CreateSut(int maxRetryAttempts = 3) =>
-        new(Options.Create(new ItemProcessingOptions { MaxRetryAttempts = maxRetryAttempts }), _time);
+        new(Options.Create(new ItemProcessingOptions { MaxRetryAttempts = maxRetryAttempts }), Options.Create(new LimiterOptions()), _time);
+
+    [Fact]
+    public void LeaseTtl_Defaults_IsTheAttemptTimeoutPlusTheMarginNotTheLimitersDefault()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(35), CreateSut().LeaseTtl);
+    }
+
+    [Theory]
+    [InlineData(20, 60, 1, 25)] // the attempt plus the margin
+    [InlineData(58, 60, 1, 60)] // never above the limiters' default TTL (which must exceed the attempt timeout)
+    [InlineData(1, 60, 10, 10)] // never below the shortest TTL limiters accept
+    public void LeaseTtlFor_ClampsTheAttemptPlusMarginToWhatLimitersAccept(int attemptSeconds, int defaultTtlSeconds, int minTtlSeconds, int expectedSeconds)
+    {
+        var limiters = new LimiterOptions { DefaultLeaseTtl = TimeSpan.FromSeconds(defaultTtlSeconds), MinLeaseTtl = TimeSpan.FromSeconds(minTtlSeconds) };
+
+        Assert.Equal(TimeSpan.FromSeconds(expectedSeconds), ItemPipelines.LeaseTtlFor(TimeSpan.FromSeconds(attemptSeconds), limiters));
+    }
 
     [Fact]
     public async Task Item_ZeroRetries_RunsOnceAndFailsWithTheFirstError()
