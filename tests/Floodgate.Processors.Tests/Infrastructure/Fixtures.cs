@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Floodgate.Client;
 using Floodgate.Client.Http;
 using Floodgate.Grains.Hosting;
@@ -146,31 +145,6 @@ public sealed class ProcessorCollection : ICollectionFixture<ProcessorCluster>
 public sealed class ExampleCollection : ICollectionFixture<ExampleSilo>
 {
     public const string Name = "examples";
-}
-
-/// <summary>Keeps every formatted log line (with exception text) so tests can check that no secret was logged.</summary>
-public sealed class LogCapture : ILoggerProvider
-{
-    private readonly ConcurrentQueue<string> _lines = new();
-
-    public IReadOnlyCollection<string> Lines => _lines;
-
-    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _lines);
-
-    public void Dispose()
-    {
-    }
-
-    private sealed class Logger(string category, ConcurrentQueue<string> lines) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {exception}");
-    }
 }
 
 public static class Unique

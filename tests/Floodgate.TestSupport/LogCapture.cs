@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace Floodgate.Tests.Infrastructure;
+namespace Floodgate.TestSupport;
 
 /// <summary>Keeps every formatted log line (with exception text) so tests can check that no secret was logged.</summary>
 public sealed class LogCapture : ILoggerProvider
