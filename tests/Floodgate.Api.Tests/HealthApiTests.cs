@@ -1,8 +1,6 @@
 using System.Net;
 using System.Text.Json;
 using Floodgate.Api.Tests.Infrastructure;
-using Floodgate.ProcessCluster.Redis;
-using Floodgate.Silo.Hosting;
 using StackExchange.Redis;
 
 namespace Floodgate.Api.Tests;
@@ -31,24 +29,17 @@ public sealed class HealthApiTests(OpenApiSilo silo) : IClassFixture<OpenApiSilo
     [SkippableFact]
     public async Task Ready_RedisStopsAnswering_Returns503NamingRedisAndMembershipThenRecovers()
     {
-        var unavailable = RedisProcess.Unavailable();
-        Skip.If(unavailable is not null, unavailable);
-        await using var redis = await RedisProcess.StartAsync(Directory.CreateTempSubdirectory("floodgate-health-").FullName);
-        await using var app = FloodgateSiloHost.Build([], ApiSilo.SiloSettings(
-        [
-            new("Floodgate:Silo:Clustering", "Redis"),
-            new("Floodgate:Silo:RedisConnectionString", redis.ConnectionString),
-        ]));
-        await app.StartAsync();
-        using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromSeconds(30) };
+        await using var redisSilo = await RedisApiSilo.StartAsync("health");
+        var http = redisSilo.Http;
+        var redis = redisSilo.RedisConnectionString;
         var before = await ApiAssert.JsonAsync(await http.GetAsync("/health/ready"), HttpStatusCode.OK);
         Assert.Equal("healthy", Status(before, "redis"));
         Assert.Equal("healthy", Status(before, "membership"));
 
         // Redis stops answering every client for a while (as when it hangs or the network drops), then comes back.
-        await using (var admin = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString + ",allowAdmin=true"))
+        await using (var admin = await ConnectionMultiplexer.ConnectAsync(redis + ",allowAdmin=true"))
         {
-            await admin.GetServer(redis.ConnectionString).ExecuteAsync("CLIENT", "PAUSE", "15000", "ALL");
+            await admin.GetServer(redis).ExecuteAsync("CLIENT", "PAUSE", "15000", "ALL");
         }
 
         // Polled within the pause: on a loaded machine one check may start late; within the pause every check must fail.
@@ -67,7 +58,7 @@ public sealed class HealthApiTests(OpenApiSilo silo) : IClassFixture<OpenApiSilo
         Assert.Equal("unhealthy", Status(during, "redis"));
         Assert.Equal("unhealthy", Status(during, "membership"));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, duringStatus);
-        Assert.DoesNotContain(redis.ConnectionString, during.GetRawText(), StringComparison.Ordinal);
+        Assert.DoesNotContain(redis, during.GetRawText(), StringComparison.Ordinal);
         await ApiAssert.JsonAsync(await http.GetAsync("/health/live"), HttpStatusCode.OK);
 
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
@@ -78,7 +69,7 @@ public sealed class HealthApiTests(OpenApiSilo silo) : IClassFixture<OpenApiSilo
         }
 
         Assert.Equal("healthy", Status(await ApiAssert.JsonAsync(after, HttpStatusCode.OK), "redis"));
-        await app.StopAsync();
+        await redisSilo.StopAsync();
     }
 
     private static string? Status(JsonElement report, string check) =>

@@ -3,8 +3,6 @@ using System.Text;
 using System.Text.Json;
 using Floodgate.Api.Tests.Infrastructure;
 using Floodgate.Grains.WarmUp;
-using Floodgate.ProcessCluster.Redis;
-using Floodgate.Silo.Hosting;
 using StackExchange.Redis;
 
 namespace Floodgate.Api.Tests;
@@ -20,17 +18,8 @@ public sealed class WarmUpApiTests
     [SkippableFact]
     public async Task StartUp_RedisSilo_NotReadyUntilWarmedUpAndNoTraceInListsMetricsOrRedis()
     {
-        var unavailable = RedisProcess.Unavailable();
-        Skip.If(unavailable is not null, unavailable);
-        await using var redis = await RedisProcess.StartAsync(Directory.CreateTempSubdirectory("floodgate-warm-up-").FullName);
-        await using var app = FloodgateSiloHost.Build([], ApiSilo.SiloSettings(
-        [
-            new("Floodgate:Silo:Clustering", "Redis"),
-            new("Floodgate:Silo:RedisConnectionString", redis.ConnectionString),
-            new("Floodgate:Silo:WarmUp:Enabled", "true"),
-        ]));
-        await app.StartAsync();
-        using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromSeconds(30) };
+        await using var silo = await StartAsync();
+        var http = silo.Http;
 
         // Right after start the warm-up runs: not ready, and the reason is named.
         var first = await http.GetAsync("/health/ready");
@@ -39,21 +28,7 @@ public sealed class WarmUpApiTests
         await ApiAssert.JsonAsync(await http.GetAsync("/health/live"), HttpStatusCode.OK);
 
         // While it runs, and once it is over, nothing of it is listed.
-        var deadline = DateTime.UtcNow + ReadyTimeout;
-        JsonElement ready;
-        while (true)
-        {
-            await AssertNothingListedAsync(http);
-            var response = await http.GetAsync("/health/ready");
-            if (response.StatusCode == HttpStatusCode.OK)
-            {
-                ready = await JsonAsync(response);
-                break;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"not ready within {ReadyTimeout}: {await response.Content.ReadAsStringAsync()}");
-            await Task.Delay(100);
-        }
+        var ready = await WaitReadyAsync(http, whilePolling: AssertNothingListedAsync);
 
         Assert.Equal("healthy", Check(ready, "warm-up"));
         Assert.StartsWith("Warmed up in", ready.GetProperty("checks").GetProperty("warm-up").GetProperty("description").GetString());
@@ -62,41 +37,41 @@ public sealed class WarmUpApiTests
         Assert.DoesNotContain(WarmUpNames.Prefix, metrics, StringComparison.Ordinal);
 
         // Storage, reminders, membership: every key of the silo's Redis and every value in it.
-        var mentions = await RedisMentionsAsync(redis.ConnectionString, WarmUpNames.Prefix);
+        var mentions = await RedisMentionsAsync(silo.RedisConnectionString, WarmUpNames.Prefix);
         Assert.True(mentions.Count == 0, $"Redis still mentions the warm-up: {string.Join(", ", mentions)}");
-        await app.StopAsync();
+        await silo.StopAsync();
     }
 
     [SkippableFact]
     public async Task StartUp_WarmUpOutlastsItsTimeout_ReadyAnywaySayingSoAndNoTraceInRedis()
     {
-        var unavailable = RedisProcess.Unavailable();
-        Skip.If(unavailable is not null, unavailable);
-        await using var redis = await RedisProcess.StartAsync(Directory.CreateTempSubdirectory("floodgate-warm-up-").FullName);
-        await using var app = FloodgateSiloHost.Build([], ApiSilo.SiloSettings(
-        [
-            new("Floodgate:Silo:Clustering", "Redis"),
-            new("Floodgate:Silo:RedisConnectionString", redis.ConnectionString),
-            new("Floodgate:Silo:WarmUp:Enabled", "true"),
-            new("Floodgate:Silo:WarmUp:Timeout", "00:00:01"),
-        ]));
-        await app.StartAsync();
-        using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TimeSpan.FromSeconds(30) };
+        await using var silo = await StartAsync([new("Floodgate:Silo:WarmUp:Timeout", "00:00:01")]);
+        var http = silo.Http;
 
         var ready = await WaitReadyAsync(http);
 
         Assert.Contains("ran out of time", ready.GetProperty("checks").GetProperty("warm-up").GetProperty("description").GetString());
         await AssertNothingListedAsync(http);
-        var mentions = await RedisMentionsAsync(redis.ConnectionString, WarmUpNames.Prefix);
+        var mentions = await RedisMentionsAsync(silo.RedisConnectionString, WarmUpNames.Prefix);
         Assert.True(mentions.Count == 0, $"Redis still mentions the warm-up: {string.Join(", ", mentions)}");
-        await app.StopAsync();
+        await silo.StopAsync();
     }
 
-    private static async Task<JsonElement> WaitReadyAsync(HttpClient http)
+    /// <summary>The silo on its own Redis (so storage can be searched) with the warm-up on, plus <paramref name="settings"/>.</summary>
+    private static Task<RedisApiSilo> StartAsync(params KeyValuePair<string, string?>[] settings) =>
+        RedisApiSilo.StartAsync("warm-up", [new("Floodgate:Silo:WarmUp:Enabled", "true"), .. settings]);
+
+    /// <summary>Polls <c>/health/ready</c> until it is 200 and returns its report; <paramref name="whilePolling"/> runs before each poll.</summary>
+    private static async Task<JsonElement> WaitReadyAsync(HttpClient http, Func<HttpClient, Task>? whilePolling = null)
     {
         var deadline = DateTime.UtcNow + ReadyTimeout;
         while (true)
         {
+            if (whilePolling is not null)
+            {
+                await whilePolling(http);
+            }
+
             var response = await http.GetAsync("/health/ready");
             if (response.StatusCode == HttpStatusCode.OK)
             {
