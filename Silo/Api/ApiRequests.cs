@@ -18,43 +18,18 @@ internal readonly record struct ProgressWait(long AfterVersion, TimeSpan MaxWait
     /// <summary>Null when the query asks for no wait (no <c>afterVersion</c>).</summary>
     public static ProgressWait? Read(IQueryCollection query)
     {
-        var errors = new List<string>();
-        var afterVersion = Number(query, "afterVersion", errors);
-        var waitMs = Number(query, "waitMs", errors);
-        if (waitMs < 0)
+        var reader = new ApiQuery(query);
+        var afterVersion = reader.Int64("afterVersion");
+        var waitMs = reader.Int64("waitMs", min: 0);
+        if (query.ContainsKey("waitMs") && !query.ContainsKey("afterVersion"))
         {
-            errors.Add($"Query parameter 'waitMs' must not be negative (got {waitMs}).");
+            reader.AddError("Query 'waitMs' needs 'afterVersion' (the progress version to wait past).");
         }
 
-        if (waitMs is not null && afterVersion is null)
-        {
-            errors.Add("Query parameter 'waitMs' needs 'afterVersion' (the progress version to wait past).");
-        }
-
-        if (errors.Count > 0)
-        {
-            throw new FloodgateValidationException(errors);
-        }
-
+        reader.ThrowIfInvalid();
         return afterVersion is { } version
             ? new ProgressWait(version, waitMs is { } ms ? TimeSpan.FromMilliseconds(Math.Min(ms, MaxWaitMs)) : DefaultWait)
             : null;
-    }
-
-    private static long? Number(IQueryCollection query, string name, List<string> errors)
-    {
-        if (!query.TryGetValue(name, out var values))
-        {
-            return null;
-        }
-
-        if (values.Count == 1 && long.TryParse(values[0], System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var value))
-        {
-            return value;
-        }
-
-        errors.Add($"Query parameter '{name}' must be one whole number.");
-        return null;
     }
 }
 

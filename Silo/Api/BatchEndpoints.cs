@@ -101,7 +101,9 @@ internal static class BatchEndpoints
     /// <summary><c>GET /api/batches/{id}/results[?from=N]</c>: the outcomes from position N (default 0) on, in input order.</summary>
     private static async Task<IResult> ReadResultsAsync(string id, HttpRequest request, IFloodgateClient floodgate, CancellationToken cancellationToken)
     {
-        var from = BatchListRequest.ReadInt(request.Query, "from", min: 0) ?? 0;
+        var query = new ApiQuery(request.Query);
+        var from = query.Int32("from", min: 0) ?? 0;
+        query.ThrowIfInvalid();
         var batch = floodgate.GetBatch(id);
 
         // An unknown batch (or a position past its end) must be a problem, which is impossible once the stream's 200 is on the wire.
@@ -126,15 +128,15 @@ internal static class BatchListRequest
 {
     public static BatchListQuery Parse(IQueryCollection query)
     {
-        var errors = new List<string>();
+        var reader = new ApiQuery(query);
         BatchState? state = null;
-        if (query.TryGetValue("state", out var stateText))
+        if (reader.Text("state") is { } stateText)
         {
             var names = Enum.GetNames<BatchState>().Select(ApiJson.Options.PropertyNamingPolicy!.ConvertName).ToList();
-            var index = names.IndexOf(stateText.ToString());
+            var index = names.IndexOf(stateText);
             if (index < 0)
             {
-                errors.Add($"Query 'state' must be one of {string.Join(", ", names)} (got '{Shorten(stateText.ToString())}').");
+                reader.AddError($"Query 'state' must be one of {string.Join(", ", names)} (got '{ApiQuery.Echo(stateText)}').");
             }
             else
             {
@@ -142,35 +144,16 @@ internal static class BatchListRequest
             }
         }
 
-        int? limit = null;
-        try
+        var limit = reader.Int32("limit", min: 1);
+        var result = new BatchListQuery(state, limit ?? BatchListQuery.DefaultLimit, reader.Text("after"));
+        foreach (var error in result.Validate())
         {
-            limit = ReadInt(query, "limit", min: 1);
-        }
-        catch (FloodgateValidationException ex)
-        {
-            errors.AddRange(ex.Errors);
+            reader.AddError(error);
         }
 
-        var result = new BatchListQuery(state, limit ?? BatchListQuery.DefaultLimit, query.TryGetValue("after", out var after) ? after.ToString() : null);
-        errors.AddRange(result.Validate().Where(e => !errors.Contains(e)));
-        return errors.Count == 0 ? result : throw new FloodgateValidationException(errors);
+        reader.ThrowIfInvalid();
+        return result;
     }
-
-    /// <summary>An optional whole-number query parameter, at least <paramref name="min"/>.</summary>
-    public static int? ReadInt(IQueryCollection query, string name, int min)
-    {
-        if (!query.TryGetValue(name, out var text))
-        {
-            return null;
-        }
-
-        return int.TryParse(text.ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var value) && value >= min
-            ? value
-            : throw new FloodgateValidationException($"Query '{name}' must be a whole number of at least {min} (got '{Shorten(text.ToString())}').");
-    }
-
-    private static string Shorten(string text) => text.Length > 40 ? text[..40] + "…" : text;
 }
 
 /// <summary>

@@ -75,6 +75,7 @@ public sealed class BatchStreamApiTests(KeyedApiSilo silo) : IClassFixture<Keyed
     [Theory]
     [InlineData("?from=-1", "Query 'from' must be a whole number")]
     [InlineData("?from=ten", "Query 'from' must be a whole number")]
+    [InlineData("?from=2147483648", "Query 'from' must be a whole number of at least 0 and at most 2147483647 (got '2147483648')")]
     [InlineData("?from=31", "Position must be between 0 and 30")]
     public async Task ReadResults_BadPosition_Returns400BeforeStreaming(string query, string mentions)
     {
@@ -154,6 +155,9 @@ public sealed class BatchStreamApiTests(KeyedApiSilo silo) : IClassFixture<Keyed
     [InlineData("?state=done", "Query 'state' must be one of running, completed, cancelling, cancelled")]
     [InlineData("?limit=0", "Query 'limit' must be a whole number of at least 1")]
     [InlineData("?limit=many", "Query 'limit' must be a whole number")]
+    [InlineData("?limit=-3", "Query 'limit' must be a whole number of at least 1 and at most 2147483647 (got '-3')")]
+    [InlineData("?limit=99999999999", "Query 'limit' must be a whole number of at least 1 and at most 2147483647 (got '99999999999')")]
+    [InlineData("?limit=5&limit=6", "Query 'limit' must be a whole number of at least 1 and at most 2147483647 (got '5,6')")]
     [InlineData("?limit=501", "Limit must be between 1 and 500")]
     [InlineData("?after=somewhere", "is not a cursor")]
     public async Task ListBatches_BadQuery_Returns400(string query, string mentions)

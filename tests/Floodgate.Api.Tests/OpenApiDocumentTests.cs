@@ -139,8 +139,11 @@ public sealed partial class OpenApiDocumentTests(KeyedApiSilo silo, ITestOutputH
     }
 
     [Theory]
-    [InlineData("afterVersion=abc", "afterVersion")]
-    [InlineData("afterVersion=1&waitMs=-5", "waitMs")]
+    [InlineData("afterVersion=abc", "Query 'afterVersion' must be a whole number (got 'abc')")]
+    [InlineData("afterVersion=99999999999999999999", "Query 'afterVersion' must be a whole number (got '99999999999999999999')")]
+    [InlineData("afterVersion=1&waitMs=-5", "Query 'waitMs' must be a whole number of at least 0 (got '-5')")]
+    [InlineData("afterVersion=1&waitMs=soon", "Query 'waitMs' must be a whole number of at least 0 (got 'soon')")]
+    [InlineData("afterVersion=1&waitMs=99999999999999999999", "Query 'waitMs' must be a whole number of at least 0 (got '99999999999999999999')")]
     [InlineData("waitMs=100", "needs 'afterVersion'")]
     public async Task GetProgress_BadWaitQuery_Returns400NamingTheParameter(string query, string mentions)
     {
