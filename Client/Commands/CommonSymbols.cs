@@ -11,7 +11,7 @@ internal static class CommonSymbols
 
     /// <summary>Reads and checks a batch id (before connecting, so a bad id never reaches the cluster).</summary>
     public static string ReadBatchId(ParseResult parseResult, Argument<string> argument) =>
-        Names.Require("Batch id", parseResult.GetValue(argument));
+        Names.RequireUnreserved("Batch id", parseResult.GetValue(argument));
 
     /// <summary>The <c>--json</c> switch of commands that print a record.</summary>
     public static Option<bool> Json() => new("--json") { Description = "Print the record as JSON (camelCase, enums as strings) instead of text." };

@@ -45,7 +45,7 @@ internal sealed class LimiterSetCommand : Command
 
     private async Task<int> RunAsync(ParseResult parseResult, CancellationToken cancellationToken)
     {
-        var name = Names.Require("Limiter name", parseResult.GetValue(_name));
+        var name = Names.RequireUnreserved("Limiter name", parseResult.GetValue(_name));
         var limits = new LimiterLimits(parseResult.GetValue(_maxConcurrency), parseResult.GetValue(_requestsPerMinute), parseResult.GetValue(_rateSafetyFactor));
         LimiterLimitsValidator.ThrowIfInvalid(limits);
         var client = await _session.ConnectAsync(parseResult, cancellationToken);

@@ -23,7 +23,7 @@ internal sealed class LimiterShowCommand : Command
 
     private async Task<int> RunAsync(ParseResult parseResult, CancellationToken cancellationToken)
     {
-        var name = Names.Require("Limiter name", parseResult.GetValue(_name));
+        var name = Names.RequireUnreserved("Limiter name", parseResult.GetValue(_name));
         var client = await _session.ConnectAsync(parseResult, cancellationToken);
         var status = await client.GetLimiterStatusAsync(name, cancellationToken);
         if (parseResult.GetValue(_json))

@@ -5,9 +5,11 @@ using Floodgate.Client;
 using Floodgate.Client.Batches;
 using Floodgate.Client.Formatting;
 using Floodgate.Client.Http;
+using Floodgate.Grains.WarmUp;
 using Floodgate.Silo.Security;
 using Floodgate.Validation;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Floodgate.Silo.Api;
 
@@ -89,9 +91,10 @@ internal static class BatchEndpoints
     /// The progress now, or, with <c>?afterVersion=N</c>, once its version is past N or the batch is finished, waiting at
     /// most <c>waitMs</c> (default 10 s; the silo caps it): a long poll, so watchers see each change without polling.
     /// </summary>
-    private static async Task<IResult> GetProgressAsync(string id, HttpRequest request, IFloodgateClient floodgate, CancellationToken cancellationToken)
+    private static async Task<IResult> GetProgressAsync(
+        string id, HttpRequest request, IFloodgateClient floodgate, [FromServices] WarmUpPass warmUp, CancellationToken cancellationToken)
     {
-        var batch = floodgate.GetBatch(id);
+        var batch = Batch(id, request, floodgate, warmUp);
         var wait = ProgressWait.Read(request.Query);
         return ApiJson.Ok(wait is { } w
             ? await batch.WaitForProgressAsync(w.AfterVersion, w.MaxWait, cancellationToken)
@@ -99,12 +102,13 @@ internal static class BatchEndpoints
     }
 
     /// <summary><c>GET /api/batches/{id}/results[?from=N]</c>: the outcomes from position N (default 0) on, in input order.</summary>
-    private static async Task<IResult> ReadResultsAsync(string id, HttpRequest request, IFloodgateClient floodgate, CancellationToken cancellationToken)
+    private static async Task<IResult> ReadResultsAsync(
+        string id, HttpRequest request, IFloodgateClient floodgate, [FromServices] WarmUpPass warmUp, CancellationToken cancellationToken)
     {
         var query = new ApiQuery(request.Query);
         var from = query.Int32("from", min: 0) ?? 0;
         query.ThrowIfInvalid();
-        var batch = floodgate.GetBatch(id);
+        var batch = Batch(id, request, floodgate, warmUp);
 
         // An unknown batch (or a position past its end) must be a problem, which is impossible once the stream's 200 is on the wire.
         var progress = await batch.GetProgressAsync(cancellationToken);
@@ -115,6 +119,13 @@ internal static class BatchEndpoints
 
         return new OutcomeStreamResult(batch, from);
     }
+
+    /// <summary>
+    /// The batch <paramref name="id"/> names. A reserved (warm-up) id is refused like any bad id, except to the silo's own
+    /// warm-up reading its batch back (<see cref="WarmUpPass"/>).
+    /// </summary>
+    private static BatchHandle Batch(string id, HttpRequest request, IFloodgateClient floodgate, WarmUpPass warmUp) =>
+        warmUp.Batch(id, request.Headers[WarmUpPass.Header]) ?? floodgate.GetBatch(id);
 
     private static async Task<IResult> RetryAsync(string id, IFloodgateClient floodgate, CancellationToken cancellationToken) =>
         ApiJson.Ok(await floodgate.GetBatch(id).RetryFailedAsync(cancellationToken), StatusCodes.Status202Accepted);

@@ -62,7 +62,7 @@ public sealed class FloodgateClient : IFloodgateClient
 
     /// <inheritdoc />
     public BatchHandle GetBatch(string batchId) =>
-        new(Names.Require("Batch id", batchId), _grains, _options, _time, initial: null);
+        new(Names.RequireUnreserved("Batch id", batchId), _grains, _options, _time, initial: null);
 
     /// <inheritdoc />
     public async Task<BatchListPage> ListBatchesAsync(BatchListQuery? query = null, CancellationToken cancellationToken = default)
@@ -108,7 +108,7 @@ public sealed class FloodgateClient : IFloodgateClient
     /// <inheritdoc />
     public async Task<LimiterLease> AcquireAsync(string limiter, int weight = 1, TimeSpan? waitTimeout = null, CancellationToken cancellationToken = default)
     {
-        Names.Require("Limiter name", limiter);
+        Names.RequireUnreserved("Limiter name", limiter);
         if (weight < 1)
         {
             throw new FloodgateValidationException($"Weight must be at least 1 (got {weight}).");
@@ -177,7 +177,7 @@ public sealed class FloodgateClient : IFloodgateClient
     /// <inheritdoc />
     public System.Threading.RateLimiting.RateLimiter GetRateLimiter(string limiter, RateLimiting.FloodgateRateLimiterOptions? options = null)
     {
-        Names.Require("Limiter name", limiter);
+        Names.RequireUnreserved("Limiter name", limiter);
         var o = options ?? new RateLimiting.FloodgateRateLimiterOptions();
         var errors = o.Validate();
         if (errors.Count > 0)
@@ -201,11 +201,11 @@ public sealed class FloodgateClient : IFloodgateClient
     }
 
     private IGlobalLimiterGrain Limiter(string limiter) =>
-        _grains.GetGrain<IGlobalLimiterGrain>(Names.Require("Limiter name", limiter));
+        _grains.GetGrain<IGlobalLimiterGrain>(Names.RequireUnreserved("Limiter name", limiter));
 
     /// <inheritdoc />
     public Task<CircuitStatus> GetBreakerStatusAsync(string breaker, CancellationToken cancellationToken = default) =>
-        _grains.GetGrain<ICircuitBreakerGrain>(Names.Require("Breaker name", breaker)).GetStatusAsync().WaitAsync(cancellationToken);
+        _grains.GetGrain<ICircuitBreakerGrain>(Names.RequireUnreserved("Breaker name", breaker)).GetStatusAsync().WaitAsync(cancellationToken);
 
     /// <inheritdoc />
     public Task<IReadOnlyList<string>> ListLimitersAsync(CancellationToken cancellationToken = default) =>

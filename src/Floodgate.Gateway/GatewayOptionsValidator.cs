@@ -66,7 +66,7 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             errors.Add($"{at}:ApiKey may contain only printable ASCII characters without spaces.");
         }
 
-        if (settings.Limiter is not null && Names.Check("Limiter name", settings.Limiter) is { } limiterProblem)
+        if (settings.Limiter is not null && Names.CheckUnreserved("Limiter name", settings.Limiter) is { } limiterProblem)
         {
             errors.Add($"{at}:Limiter: {limiterProblem}");
         }
@@ -88,7 +88,7 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
 
         foreach (var (model, limiter) in settings.ModelLimiters)
         {
-            if (Names.Check("Limiter name", limiter) is { } problem)
+            if (Names.CheckUnreserved("Limiter name", limiter) is { } problem)
             {
                 errors.Add($"{at}:ModelLimiters:{model}: {problem}");
             }

@@ -210,4 +210,23 @@ public sealed class BatchCommandTests : IDisposable
         Assert.StartsWith("error: Batch id 'bad/id' may contain only", Assert.Single(run.StderrLines));
         Assert.Empty(clients.Connects);
     }
+
+    [Theory]
+    [InlineData("status")]
+    [InlineData("watch")]
+    [InlineData("results")]
+    [InlineData("cancel")]
+    [InlineData("retry")]
+    public async Task BatchCommand_ReservedBatchId_Exits2WithoutConnecting(string command)
+    {
+        var clients = new RecordingClientProvider();
+
+        var run = await CliRun.RunAsync(clients, command, "floodgate-warm-up.b");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal(
+            "error: Batch id 'floodgate-warm-up.b' is not allowed: names starting with 'floodgate-warm-up.' are reserved for the silo's start-up warm-up.",
+            Assert.Single(run.StderrLines));
+        Assert.Empty(clients.Connects);
+    }
 }

@@ -104,6 +104,8 @@ public sealed class LimiterCommandTests
     [Theory]
     [InlineData("Limiter name 'a/b' may contain only", "limiter", "show", "a/b")]
     [InlineData("Limiter name 'a b' may contain only", "limiter", "set", "a b", "--max-concurrency", "3")]
+    [InlineData("Limiter name 'floodgate-warm-up.l' is not allowed: names starting with 'floodgate-warm-up.' are reserved for the silo's start-up warm-up", "limiter", "show", "floodgate-warm-up.l")]
+    [InlineData("Limiter name 'floodgate-warm-up.l' is not allowed: names starting with 'floodgate-warm-up.' are reserved", "limiter", "set", "floodgate-warm-up.l", "--max-concurrency", "3")]
     [InlineData("Option '--max-concurrency' is required", "limiter", "set", Name)]
     [InlineData("Required command was not provided", "limiter")]
     [InlineData("Max concurrency must be between 1", "limiter", "set", Name, "--max-concurrency", "0")]

@@ -61,6 +61,9 @@ public sealed class GatewayConfigurationTests
     [InlineData("--Floodgate:Gateway:Keys:0:Cache=maybe", "Floodgate:Gateway:Keys:0:Cache")]
     [InlineData("--Floodgate:Gateway:Upstreams:sim:TokensPerMinute=0", "Floodgate:Gateway:Upstreams:sim:TokensPerMinute must be between 1")]
     [InlineData("--Floodgate:Limiters:TokensPerMinute:x=-5", "Floodgate:Limiters:TokensPerMinute:x must be between 1")]
+    [InlineData("--Floodgate:Gateway:Upstreams:sim:Limiter=floodgate-warm-up.l", "Floodgate:Gateway:Upstreams:sim:Limiter: Limiter name 'floodgate-warm-up.l' is not allowed: names starting with 'floodgate-warm-up.' are reserved")]
+    [InlineData("--Floodgate:Gateway:Upstreams:sim:ModelLimiters:gpt-4o=floodgate-warm-up.m", "Floodgate:Gateway:Upstreams:sim:ModelLimiters:gpt-4o: Limiter name 'floodgate-warm-up.m' is not allowed")]
+    [InlineData("--Floodgate:Limiters:Limits:floodgate-warm-up.l=5", "Floodgate:Limiters:Limits: Limiter name 'floodgate-warm-up.l' is not allowed: names starting with 'floodgate-warm-up.' are reserved")]
     public async Task Run_BadGatewayValue_ExitsTwoWithOneLineAndNoKey(string setting, string expected)
     {
         var error = new StringWriter();

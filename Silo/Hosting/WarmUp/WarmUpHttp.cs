@@ -17,7 +17,7 @@ namespace Floodgate.Silo.Hosting.WarmUp;
 /// Best effort: when the endpoint is not reachable that way (HTTPS only, a silo stopping) or answers unexpectedly, it
 /// stops and the warm-up goes on through the grains alone.
 /// </summary>
-internal sealed partial class WarmUpHttp(IServer server, IOptions<ApiOptions> api, ILogger<WarmUpHttp> logger) : IDisposable
+internal sealed partial class WarmUpHttp(IServer server, IOptions<ApiOptions> api, WarmUpPass pass, ILogger<WarmUpHttp> logger) : IDisposable
 {
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(30);
 
@@ -76,6 +76,9 @@ internal sealed partial class WarmUpHttp(IServer server, IOptions<ApiOptions> ap
         {
             http.DefaultRequestHeaders.Add(ApiDefaults.ApiKeyHeader, key);
         }
+
+        // The API refuses the warm-up's reserved batch id to everyone but the holder of this process's pass.
+        http.DefaultRequestHeaders.Add(WarmUpPass.Header, pass.Value);
 
         return http;
     }

@@ -15,6 +15,10 @@ internal static class WarmUpRegistration
         services.AddSingleton(Microsoft.Extensions.Options.Options.Create(options));
         services.AddSingleton<WarmUpStatus>();
         services.AddSingleton<SiloWarmUp>();
+
+        // The warm-up's pass to its own batch through the HTTP API (which refuses reserved names to everyone else); the
+        // API asks for it whether the warm-up runs or not.
+        services.AddSingleton<WarmUpPass>();
         services.AddTransient<WarmUpHttp>();
         services.AddSingleton<Func<WarmUpHttp>>(sp => () => sp.GetRequiredService<WarmUpHttp>());
         services.AddHostedService<WarmUpService>();

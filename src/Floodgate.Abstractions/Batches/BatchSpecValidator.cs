@@ -3,7 +3,11 @@ using Floodgate.Validation;
 
 namespace Floodgate.Batches;
 
-/// <summary>The one set of rules a batch spec must meet, used by the SDK, the HTTP API, the CLI and the batch grain.</summary>
+/// <summary>
+/// The one set of rules a batch spec must meet, used by the SDK, the HTTP API, the CLI and the batch grain. A submission
+/// (the overloads with a batch id, which the SDK, the HTTP client and the CLI call) must also keep off the names reserved
+/// for the silo's warm-up (<see cref="Names.ReservedPrefix"/>); the batch grain does not ask that, so the warm-up can.
+/// </summary>
 public static class BatchSpecValidator
 {
     /// <summary>Most additional limiters one batch may name.</summary>
@@ -118,11 +122,7 @@ public static class BatchSpecValidator
     /// Every problem in a submission: the spec and, when given, the batch id it is to have (what the SDK, the HTTP client
     /// and the CLI check before sending anything).
     /// </summary>
-    public static IReadOnlyList<string> Validate(BatchSpec? spec, string? batchId)
-    {
-        var errors = Validate(spec);
-        return batchId is not null && Names.Check("Batch id", batchId) is { } problem ? [.. errors, problem] : errors;
-    }
+    public static IReadOnlyList<string> Validate(BatchSpec? spec, string? batchId) => WithReservedNames(Validate(spec), spec, batchId);
 
     /// <summary>
     /// Every problem in a streamed submission before its items are read (each item is checked as it is read): the
@@ -135,11 +135,8 @@ public static class BatchSpecValidator
     }
 
     /// <summary>Every problem in a definition and, when given, the batch id it is to have (its items come later).</summary>
-    public static IReadOnlyList<string> Validate(BatchDefinition? definition, string? batchId)
-    {
-        var errors = Validate(definition);
-        return batchId is not null && Names.Check("Batch id", batchId) is { } problem ? [.. errors, problem] : errors;
-    }
+    public static IReadOnlyList<string> Validate(BatchDefinition? definition, string? batchId) =>
+        WithReservedNames(Validate(definition), definition, batchId);
 
     /// <summary>Throws <see cref="FloodgateValidationException"/> when <paramref name="spec"/> is invalid.</summary>
     public static void ThrowIfInvalid(BatchSpec? spec)
@@ -177,6 +174,33 @@ public static class BatchSpecValidator
         {
             return false;
         }
+    }
+
+    /// <summary>
+    /// <paramref name="errors"/> plus the problems of a submission's names: the batch id's (when given), and any limiter,
+    /// breaker or idempotency key under the warm-up's reserved prefix.
+    /// </summary>
+    private static IReadOnlyList<string> WithReservedNames(IReadOnlyList<string> errors, BatchDefinition? definition, string? batchId)
+    {
+        var all = new List<string>(errors);
+        if (definition is not null)
+        {
+            AddIfNotNull(all, Names.CheckNotReserved("Limiter name", definition.Limiter));
+            AddIfNotNull(all, Names.CheckNotReserved("Breaker name", definition.Breaker));
+            foreach (var limiter in definition.AdditionalLimiters ?? [])
+            {
+                AddIfNotNull(all, Names.CheckNotReserved("Additional limiter name", limiter));
+            }
+
+            AddIfNotNull(all, Names.CheckNotReserved("Idempotency key", definition.IdempotencyKey));
+        }
+
+        if (batchId is not null)
+        {
+            AddIfNotNull(all, Names.CheckUnreserved("Batch id", batchId));
+        }
+
+        return all;
     }
 
     private static void AddIfNotNull(List<string> errors, string? error)

@@ -4,6 +4,37 @@ namespace Floodgate.Validation;
 public static class Names
 {
     /// <summary>
+    /// The prefix of the silo's own start-up warm-up names (its batch, limiter and breaker), which lists, catalogs,
+    /// metrics and spans leave out. A limiter, breaker or batch name (or idempotency key) a caller gives may not start
+    /// with it (<see cref="CheckUnreserved"/>): the object would be hidden, and could meet the warm-up's.
+    /// </summary>
+    public const string ReservedPrefix = "floodgate-warm-up.";
+
+    /// <summary>True when <paramref name="name"/> starts with <see cref="ReservedPrefix"/> (ordinal, as names are compared).</summary>
+    public static bool IsReserved(string? name) => name is not null && name.StartsWith(ReservedPrefix, StringComparison.Ordinal);
+
+    /// <summary>
+    /// Returns the problem when <paramref name="value"/> starts with <see cref="ReservedPrefix"/>, else null; on its own
+    /// for values with rules of their own (idempotency keys), else through <see cref="CheckUnreserved"/>.
+    /// </summary>
+    public static string? CheckNotReserved(string what, string? value) =>
+        IsReserved(value)
+            ? $"{what} '{Shorten(value!)}' is not allowed: names starting with '{ReservedPrefix}' are reserved for the silo's start-up warm-up."
+            : null;
+
+    /// <summary>
+    /// Returns the problem when <paramref name="value"/> is not a usable name (<see cref="Check"/>) or starts with
+    /// <see cref="ReservedPrefix"/>, else null: the rule for limiter, breaker and batch names at every public entry point
+    /// (SDK, HTTP API, CLI, configuration). Grains check <see cref="Check"/> only, so the silo's warm-up, which calls
+    /// them from inside the silo, can use its names.
+    /// </summary>
+    public static string? CheckUnreserved(string what, string? value) => Check(what, value) ?? CheckNotReserved(what, value);
+
+    /// <summary>Throws <see cref="FloodgateValidationException"/> when <see cref="CheckUnreserved"/> finds a problem.</summary>
+    public static string RequireUnreserved(string what, string? value) =>
+        CheckUnreserved(what, value) is { } problem ? throw new FloodgateValidationException(problem) : value!;
+
+    /// <summary>
     /// Returns a problem description when <paramref name="value"/> is not a usable name, else null.
     /// Names are 1..200 characters of letters, digits and <c>-_.:@</c> (so <c>replicate:acct-42</c> works);
     /// '/' is reserved because item grain keys are <c>{batchId}/{position}</c>.

@@ -92,7 +92,7 @@ public sealed record SubmitBatchRequest
         var spec = new BatchSpec(definition) { Items = Items?.Select(item => item.GetRawText()).ToList() ?? [] };
         if (wireErrors.Count > 0)
         {
-            throw new FloodgateValidationException([.. wireErrors, .. BatchSpecValidator.Validate(spec)]);
+            throw new FloodgateValidationException([.. wireErrors, .. BatchSpecValidator.Validate(spec, BatchId)]);
         }
 
         return spec;
@@ -112,7 +112,7 @@ public sealed record SubmitBatchRequest
 
         if (wireErrors.Count > 0)
         {
-            throw new FloodgateValidationException([.. wireErrors, .. BatchSpecValidator.Validate(definition)]);
+            throw new FloodgateValidationException([.. wireErrors, .. BatchSpecValidator.Validate(definition, BatchId)]);
         }
 
         return definition;

@@ -94,7 +94,7 @@ public sealed class FloodgateHttpClient : IFloodgateOperations
     }
 
     /// <inheritdoc />
-    public BatchHandle GetBatch(string batchId) => Handle(Names.Require("Batch id", batchId), initial: null);
+    public BatchHandle GetBatch(string batchId) => Handle(Names.RequireUnreserved("Batch id", batchId), initial: null);
 
     /// <inheritdoc />
     public Task<BatchListPage> ListBatchesAsync(BatchListQuery? query = null, CancellationToken cancellationToken = default)
@@ -134,7 +134,7 @@ public sealed class FloodgateHttpClient : IFloodgateOperations
 
     /// <inheritdoc />
     public Task<CircuitStatus> GetBreakerStatusAsync(string breaker, CancellationToken cancellationToken = default) =>
-        SendAsync<CircuitStatus>(HttpMethod.Get, $"api/breakers/{Names.Require("Breaker name", breaker)}", body: null, notFound: null, cancellationToken);
+        SendAsync<CircuitStatus>(HttpMethod.Get, $"api/breakers/{Names.RequireUnreserved("Breaker name", breaker)}", body: null, notFound: null, cancellationToken);
 
     /// <summary>Sends one request and reads a JSON answer; every failure status becomes the SDK's exception.</summary>
     internal async Task<T> SendAsync<T>(HttpMethod method, string path, object? body, Func<Exception>? notFound, CancellationToken cancellationToken)
@@ -213,7 +213,7 @@ public sealed class FloodgateHttpClient : IFloodgateOperations
     private BatchHandle Handle(string batchId, BatchProgress? initial) =>
         new(batchId, new HttpBatchChannel(this, batchId), _options.WatchInterval, _options.PollWait, _time, initial);
 
-    private static string LimiterPath(string limiter) => $"api/limiters/{Names.Require("Limiter name", limiter)}";
+    private static string LimiterPath(string limiter) => $"api/limiters/{Names.RequireUnreserved("Limiter name", limiter)}";
 
     /// <summary>The query of a long poll for progress.</summary>
     internal static string WaitQuery(long afterVersion, TimeSpan maxWait) =>

@@ -35,7 +35,7 @@ public sealed record LeaseSetRequest(IReadOnlyList<string> Limiters)
         }
         else
         {
-            errors.AddRange(Limiters.Select(l => Names.Check("Limiter name", l)).OfType<string>());
+            errors.AddRange(Limiters.Select(l => Names.CheckUnreserved("Limiter name", l)).OfType<string>());
         }
 
         if (Holder is not null && Names.Check("Holder", Holder) is { } holderProblem)

@@ -107,7 +107,7 @@ internal sealed class LimiterOptionsValidator : IValidateOptions<LimiterOptions>
 
         foreach (var (limiter, limit) in o.Limits)
         {
-            if (Names.Check("Limiter name", limiter) is { } problem)
+            if (Names.CheckUnreserved("Limiter name", limiter) is { } problem)
             {
                 errors.Add($"{LimiterOptions.SectionName}:Limits: {problem}");
             }

@@ -18,6 +18,9 @@ public abstract class ApiSilo : IAsyncLifetime
     /// <summary>The silo's gateway as <c>host:port</c>, for Orleans clients.</summary>
     public string Gateway => $"127.0.0.1:{_app!.Configuration["Floodgate:Silo:GatewayPort"]}";
 
+    /// <summary>The silo's services, to look at the cluster past the API (its grains) and at the silo's own parts.</summary>
+    public IServiceProvider Services => _app!.Services;
+
     /// <summary>The cluster id the silo runs with (each test silo has its own).</summary>
     public string ClusterId => _app!.Configuration["Floodgate:Silo:ClusterId"]!;
 
