@@ -168,6 +168,9 @@ public sealed class SiloFaultTests(ITestOutputHelper output)
         await ExpectRunningAsync(run, batchId, "kill -9 of the batch's host", ct);
         var kill = await run.Drill().KillAsync(target, hosts, StallBound, ct);
         RequireResumed(run, kill);
+        // Even if every permit was held by items on the killed silo, their leases end one item lease TTL after the kill.
+        var itemLeaseBound = FaultRun.ItemLeaseTtl + TimeSpan.FromSeconds(5);
+        run.Expect(kill.Stall <= itemLeaseBound, $"grants resume within the item lease TTL + 5 s ({itemLeaseBound.TotalSeconds} s) of killing the batch's host: {kill.Describe()}");
         await StartReplacementAsync(run, batchId, ct);
 
         await run.CheckOutcomeAsync(batchId, items, TimeSpan.FromSeconds(120), ct);
