@@ -115,6 +115,25 @@ public sealed class BatchLedgerTests
     }
 
     [Fact]
+    public void Checkpoint_WhileDispatchKeepsOutrunningTheWrites_ReservationDoublesUpToTheMaximum()
+    {
+        var ledger = CreateSut(100_000);
+        var steps = new List<int>();
+        for (var round = 0; round < 20; round++)
+        {
+            DispatchAll(ledger, int.MaxValue);
+            var checkpoint = ledger.Checkpoint();
+            steps.Add(checkpoint.Reservation - ledger.Cursor);
+            ledger.Written(checkpoint);
+        }
+
+        // Doubling from the base, never past the maximum, which the batch reaches (then the batch's end bounds it).
+        Assert.Equal(2 * Reservation, steps[0]);
+        Assert.Equal(BatchConstants.MaxDispatchReservation, steps.Max());
+        Assert.Equal(0, steps[^1]);
+    }
+
+    [Fact]
     public void MarkDurable_OutOfOrder_DurablePrefixCoversOnlyConsecutiveDurableOutcomes()
     {
         var ledger = CreateSut(4);
