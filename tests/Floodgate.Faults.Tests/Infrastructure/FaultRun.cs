@@ -103,15 +103,11 @@ internal sealed class FaultRun : IAsyncDisposable
 
     public void Log(string line) => Write(_scenarioLog, _output, line);
 
-    /// <summary>The harness's silo settings (<see cref="ItemAttemptTimeout"/>), overridden by a scenario's own.</summary>
+    /// <summary>A scenario's silo settings plus the harness's (<see cref="ItemAttemptTimeout"/>) where the scenario sets none.</summary>
     private static Dictionary<string, string> WithHarnessSettings(IReadOnlyDictionary<string, string>? scenario)
     {
-        var settings = new Dictionary<string, string> { ["Floodgate:Items:AttemptTimeout"] = ItemAttemptTimeout.ToString() };
-        foreach (var (key, value) in scenario ?? new Dictionary<string, string>())
-        {
-            settings[key] = value;
-        }
-
+        var settings = new Dictionary<string, string>(scenario ?? new Dictionary<string, string>());
+        settings.TryAdd("Floodgate:Items:AttemptTimeout", ItemAttemptTimeout.ToString());
         return settings;
     }
 
