@@ -10,6 +10,7 @@ internal sealed partial class BatchGrain
 {
     private readonly HashSet<int> _probing = [];
     private int _prefetchedChunk = -1;
+    private readonly IItemGrain?[] _lanes = new IItemGrain?[ItemLanes.Count];
 
     /// <summary>Dispatches what the local limit, the items received and the durable reservation allow; asks for a write when one is due.</summary>
     private void Pump()
@@ -119,7 +120,7 @@ internal sealed partial class BatchGrain
 
         try
         {
-            var running = await Item(position).IsRunningAsync();
+            var running = await Item(position).IsRunningAsync(position);
             if (_ledger is not { } ledger || _stopping.IsCancellationRequested)
             {
                 return;
@@ -151,7 +152,7 @@ internal sealed partial class BatchGrain
         try
         {
             // Not running: no outcome will come from the item, so the batch records it.
-            if (!await Item(position).CancelAsync() && _ledger is { } ledger)
+            if (!await Item(position).CancelAsync(position) && _ledger is { } ledger)
             {
                 OnNotRunning(ledger, position, dispatchId: null);
             }
@@ -194,5 +195,7 @@ internal sealed partial class BatchGrain
         }
     }
 
-    private IItemGrain Item(int position) => references.Get<IItemGrain>(ItemKeys.Format(BatchId, position));
+    /// <summary>The item grain of <paramref name="position"/>'s lane (references made once per lane).</summary>
+    private IItemGrain Item(int position) =>
+        _lanes[ItemLanes.Of(position)] ??= references.Get<IItemGrain>(ItemLanes.KeyOf(BatchId, position));
 }

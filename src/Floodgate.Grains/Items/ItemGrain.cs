@@ -17,11 +17,13 @@ using Polly;
 namespace Floodgate.Grains.Items;
 
 /// <summary>
-/// Processes one item: for each attempt, ask the shared breaker (an open circuit holds no permit) → acquire a global
-/// lease → call the processor under the attempt timeout → report to the breaker → release the lease; retries and the
-/// total timeout come from <see cref="ItemPipelines"/>. The single outcome goes to the batch.
-/// <see cref="StartAsync"/> returns at once so the batch never waits on an item (no call cycle batch ↔ item).
-/// Placed at random: a batch's items spread over the silos instead of gathering near the batch, so one silo's crash
+/// Runs the items of one lane of a batch (<see cref="ItemLanes"/>), side by side, each on its own: for each attempt, ask the
+/// shared breaker (an open circuit holds no permit) → acquire a global lease → call the processor under the attempt
+/// timeout → report to the breaker → release the lease; retries and the total timeout come from <see cref="ItemPipelines"/>.
+/// Each item's single outcome goes to the batch. <see cref="StartAsync"/> returns at once so the batch never waits on an
+/// item (no call cycle batch ↔ item). The activation stays while items run and goes once the lane has been idle for a
+/// while (<see cref="ItemProcessingConstants.LaneIdleCheck"/>).
+/// Placed at random: a batch's lanes spread over the silos instead of gathering near the batch, so one silo's crash
 /// takes only its share of the permits with it (those stay counted until their TTL: their calls may still be running).
 /// </summary>
 [Orleans.Placement.RandomPlacement]
@@ -38,20 +40,28 @@ internal sealed partial class ItemGrain(
     FloodgateMetrics metrics,
     ILogger<ItemGrain> logger) : Grain, IItemGrain
 {
-    private ItemWork? _work;
-    private CancellationTokenSource? _cancellation;
+    private readonly ItemLane _lane = new();
     private readonly CancellationTokenSource _deactivating = new();
     private TaskScheduler _activationScheduler = TaskScheduler.Default;
-    private Task? _run;
     private bool _interrupted;
-    private bool _cancelledBeforeStart;
+    private bool _retiring;
 
-    private bool IsRunning => _run is { IsCompleted: false };
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _activationScheduler = TaskScheduler.Current;
+
+        // Runs are not requests: idle collection would end the activation under them. The lane ends itself once idle;
+        // OnDeactivateAsync stops the runs when it ends for other reasons.
+        DelayDeactivation(TimeSpan.MaxValue);
+        var idleCheck = ItemProcessingConstants.LaneIdleCheck;
+        this.RegisterGrainTimer(RetireIfIdle, new GrainTimerCreationOptions { DueTime = idleCheck, Period = idleCheck, Interleave = true });
+        return Task.CompletedTask;
+    }
 
     public Task StartAsync(ItemWork work)
     {
         ArgumentNullException.ThrowIfNull(work);
-        if (IsRunning || _cancelledBeforeStart)
+        if (_lane.IsRunning(work.Position))
         {
             // A repeated start (batch recovering after a loss) must not run the item twice at once in this activation.
             return Task.CompletedTask;
@@ -59,62 +69,78 @@ internal sealed partial class ItemGrain(
 
         if (!runs.Accepting)
         {
-            // This silo drains: the batch starts the item again, and with this activation gone it lands elsewhere.
-            DeactivateOnIdle();
+            // This silo drains: the batch starts the item again, and once this activation is gone it lands elsewhere. The
+            // lane goes as soon as its runs have finished (the drain lets them).
+            _retiring = true;
+            RetireWhenEmpty();
             throw new SiloStoppingException();
         }
 
-        _work = work;
-        _activationScheduler = TaskScheduler.Current;
-        _cancellation = new CancellationTokenSource();
+        if (_lane.TryStart(work) is { } run)
+        {
+            run.Completion = RunAsync(run);
+        }
 
-        // Idle collection would end the activation under the run; OnDeactivateAsync stops the run for other reasons.
-        DelayDeactivation(TimeSpan.MaxValue);
-        _run = RunAsync(work, _cancellation.Token);
         return Task.CompletedTask;
     }
 
-    public Task<bool> CancelAsync()
-    {
-        if (!IsRunning)
-        {
-            // A start still on its way must not run an item the batch has already ended Cancelled.
-            _cancelledBeforeStart = true;
-            return Task.FromResult(false);
-        }
+    public Task<bool> CancelAsync(int position) => Task.FromResult(_lane.Cancel(position));
 
-        _cancellation?.Cancel();
-        return Task.FromResult(true);
-    }
-
-    public Task<bool> IsRunningAsync() => Task.FromResult(IsRunning);
+    public Task<bool> IsRunningAsync(int position) => Task.FromResult(_lane.IsRunning(position));
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        if (_run is not { IsCompleted: false } run)
+        if (_lane.Count == 0)
         {
             return;
         }
 
-        // Stop the run before this activation goes, so that a new activation never overlaps it; the batch runs it again.
+        // Stop the runs before this activation goes, so that a new activation never overlaps them; the batch runs them again.
         _interrupted = true;
-        LogInterrupting(_work!.BatchId, _work.Position, reason.Description);
-        _cancellation?.Cancel();
+        var running = _lane.Runs.ToList();
+        LogInterrupting(this.GetPrimaryKeyString(), running.Count, reason.Description);
+        foreach (var run in running)
+        {
+            run.Cancel();
+        }
+
         await _deactivating.CancelAsync();
         try
         {
-            await run.WaitAsync(cancellationToken);
+            await Task.WhenAll(running.Select(r => r.Completion)).WaitAsync(cancellationToken);
         }
         catch (OperationCanceledException)
         {
-            LogRunOutlivedActivation(_work.BatchId, _work.Position);
+            LogRunsOutlivedActivation(this.GetPrimaryKeyString(), _lane.Count);
         }
     }
 
-    private async Task RunAsync(ItemWork work, CancellationToken cancellationToken)
+    private Task RetireIfIdle()
     {
+        if (_lane.IdleSinceLastLook())
+        {
+            DeactivateOnIdle();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private void RetireWhenEmpty()
+    {
+        if (_retiring && _lane.Count == 0)
+        {
+            DeactivateOnIdle();
+        }
+    }
+
+    private async Task RunAsync(ItemRun run)
+    {
+        // On the activation's scheduler throughout: every await below resumes there.
+        var work = run.Work;
+        var cancellationToken = run.CancellationToken;
+
         // Counted until its outcome is reported, so a stopping silo can let it finish (SiloDrain).
-        using var run = runs.Start();
+        using var counted = runs.Start();
         var started = time.GetTimestamp();
         var counters = new AttemptCounters();
         ItemOutcome? outcome = null;
@@ -166,9 +192,8 @@ internal sealed partial class ItemGrain(
         }
         finally
         {
-            _cancellation?.Dispose();
-            _cancellation = null;
-            DeactivateOnIdle();
+            _lane.Finish(run);
+            RetireWhenEmpty();
         }
     }
 
@@ -329,9 +354,9 @@ internal sealed partial class ItemGrain(
     [LoggerMessage(Level = LogLevel.Error, Message = "Item {BatchId}/{Position} could not report its outcome")]
     private partial void LogReportFailed(Exception ex, string batchId, int position);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Item {BatchId}/{Position}: activation going away ({Reason}); stopping the run so that it runs again elsewhere")]
-    private partial void LogInterrupting(string batchId, int position, string reason);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Item lane {Lane}: activation going away ({Reason}); stopping its {Count} run(s) so that they run again elsewhere")]
+    private partial void LogInterrupting(string lane, int count, string reason);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Item {BatchId}/{Position}: the run did not stop within the deactivation timeout")]
-    private partial void LogRunOutlivedActivation(string batchId, int position);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Item lane {Lane}: {Count} run(s) did not stop within the deactivation timeout")]
+    private partial void LogRunsOutlivedActivation(string lane, int count);
 }

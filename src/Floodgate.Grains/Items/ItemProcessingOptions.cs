@@ -23,6 +23,9 @@ public static class ItemProcessingConstants
     /// item confirms a lease with less than the attempt timeout left before it calls).
     /// </summary>
     public static readonly TimeSpan LeaseMargin = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often an item lane looks whether it has been idle: one idle look-period later its activation goes.</summary>
+    public static readonly TimeSpan LaneIdleCheck = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>How items are processed (section <c>Floodgate:Items</c>): the Polly pipeline and permit waiting.</summary>

@@ -132,7 +132,7 @@ public sealed class BatchFaultTests(BatchFaultFixture fixture) : IClassFixture<B
         await SubmitAsync(id, GateBatch(1, Held));
         await Eventually.TrueAsync(() => Task.FromResult(gate.Running == 1));
 
-        await fixture.Cluster.DeactivateAsync(fixture.Cluster.Client.GetGrain<IItemGrain>(ItemKeys.Format(id, 0)));
+        await fixture.Cluster.DeactivateAsync(fixture.Cluster.Client.GetGrain<IItemGrain>(ItemLanes.KeyOf(id, 0)));
         await Eventually.TrueAsync(() => Task.FromResult(gate.Runs(0) >= 2));
         gate.Open();
         var final = await WaitFinishedAsync(id);

@@ -31,7 +31,7 @@ public sealed class BatchFaults
     public void LoseStarts(string batchId) => _lostStarts[batchId] = true;
 
     public int ItemCalls(string batchId, int position, string method) =>
-        _itemCalls.GetValueOrDefault((ItemKeys.Format(batchId, position), method));
+        _itemCalls.GetValueOrDefault(($"{batchId}/{position}", method));
 
     /// <summary>One of the batch's records as storage holds it (what a successor activation would read), or null.</summary>
     public T? Stored<T>(string batchId, string stateName, Serializer serializer)
@@ -50,9 +50,10 @@ public sealed class BatchFaults
             && (left <= 0 || !_writesLeft.TryUpdate(key, left - 1, left));
     }
 
-    internal bool StartIsLost(string itemKey) => _lostStarts.ContainsKey(itemKey[..itemKey.LastIndexOf('/')]);
+    internal bool StartIsLost(string batchId) => _lostStarts.ContainsKey(batchId);
 
-    internal void CountItemCall(string itemKey, string method) => _itemCalls.AddOrUpdate((itemKey, method), 1, (_, n) => n + 1);
+    internal void CountItemCall(string batchId, int position, string method) =>
+        _itemCalls.AddOrUpdate(($"{batchId}/{position}", method), 1, (_, n) => n + 1);
 }
 
 /// <summary>Shared durable storage (like <see cref="SharedGrainStorage"/>) whose writes fail when <see cref="BatchFaults"/> says so.</summary>
@@ -72,16 +73,24 @@ public sealed class FaultyGrainStorage(BatchFaults faults, Serializer serializer
         _inner.ClearStateAsync(stateName, grainId, grainState);
 }
 
-/// <summary>Counts calls to item grains and loses the starts <see cref="BatchFaults"/> says to lose.</summary>
+/// <summary>Counts calls to item grains by item (batch and position) and loses the starts <see cref="BatchFaults"/> says to lose.</summary>
 public sealed class ItemCallFaultFilter(BatchFaults faults) : IIncomingGrainCallFilter
 {
     public Task Invoke(IIncomingGrainCallContext context)
     {
         if (context.Grain is IItemGrain)
         {
-            var key = context.TargetId.Key.ToString()!;
-            faults.CountItemCall(key, context.InterfaceMethod.Name);
-            if (context.InterfaceMethod.Name == nameof(IItemGrain.StartAsync) && faults.StartIsLost(key))
+            // The grain is the item's lane ({batchId}/{lane}); the position is the call's argument.
+            var lane = context.TargetId.Key.ToString()!;
+            var batchId = lane[..lane.LastIndexOf('/')];
+            var position = context.Request.GetArgument(0) switch
+            {
+                ItemWork work => work.Position,
+                int p => p,
+                var other => throw new InvalidOperationException($"Unexpected item grain argument {other}."),
+            };
+            faults.CountItemCall(batchId, position, context.InterfaceMethod.Name);
+            if (context.InterfaceMethod.Name == nameof(IItemGrain.StartAsync) && faults.StartIsLost(batchId))
             {
                 throw new InvalidOperationException("Injected fault: item start lost.");
             }

@@ -133,7 +133,7 @@ public sealed class BatchSiloStopTests : IAsyncLifetime
 
             var stats = await _cluster.Client.GetGrain<IManagementGrain>(0).GetDetailedGrainStatistics();
             SiloAddress SiloOf(string key) => stats.Single(s => s.GrainId.ToString().EndsWith(key, StringComparison.Ordinal)).SiloAddress;
-            var siloOfItem = SiloOf(ItemKeys.Format(id, 0));
+            var siloOfItem = SiloOf(ItemLanes.KeyOf(id, 0));
             if (!siloOfItem.Equals(SiloOf("globallimiter/" + limiter)) || attempt == 20)
             {
                 return (id, siloOfItem);

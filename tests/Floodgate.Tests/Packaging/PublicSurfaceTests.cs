@@ -20,7 +20,7 @@ public sealed class PublicSurfaceTests
     {
         typeof(IItemGrain),
         typeof(ItemWork),
-        typeof(ItemKeys),
+        typeof(ItemLanes),
         typeof(ItemReport),
         typeof(IBatchItemEvents),
         typeof(LimiterLease),
@@ -34,7 +34,7 @@ public sealed class PublicSurfaceTests
     [Theory]
     [InlineData(typeof(IItemGrain))]
     [InlineData(typeof(ItemWork))]
-    [InlineData(typeof(ItemKeys))]
+    [InlineData(typeof(ItemLanes))]
     [InlineData(typeof(ItemReport))]
     [InlineData(typeof(IBatchItemEvents))]
     public void GrainToGrainProtocol_IsInternalToGrains(Type protocol)
