@@ -71,7 +71,7 @@ internal sealed partial class GlobalLimiterGrain(
         // nothing), so each persisted expiry is the latest any holder was given: it counts until then, whether the
         // predecessor handed over cleanly or was lost.
         var uncleanLoss = stored.Active;
-        _ledger.Restore(stored.Leases, stored.RateHistory);
+        _ledger.Restore(stored.ReadLeases(), stored.RateHistory);
         _ledger.RestoreUpstreamState(stored.TokenHistory, stored.BackoffLimit, stored.PausedUntil);
 
         _epoch = stored.Epoch + 1;
@@ -506,7 +506,8 @@ internal sealed partial class GlobalLimiterGrain(
         state.RateSafetyFactor = _limits.RateSafetyFactor;
         state.Epoch = _epoch;
         state.Active = !_finalWrite;
-        state.Leases = _ledger.SnapshotLeases();
+        state.LeaseTable = _ledger.EncodeLeases();
+        state.Leases = [];
         state.RateHistory = _ledger.Rate.Snapshot();
         state.TokensPerMinute = _limits.TokensPerMinute;
         state.TokenHistory = _ledger.Tokens.Snapshot();

@@ -29,7 +29,10 @@ public sealed class LimiterRecord
     /// <summary>Grows with each activation; the ETag-checked write of it is the activation's claim.</summary>
     [Id(5)] public long Epoch { get; set; }
 
-    /// <summary>Every lease that may be held.</summary>
+    /// <summary>
+    /// Every lease that may be held, as records written before the lease table was stored encoded (read, never written
+    /// any more: <see cref="LeaseTable"/> holds the table).
+    /// </summary>
     [Id(7)] public List<PersistedLease> Leases { get; set; } = [];
 
     /// <summary>Upstream calls granted in the last minute, per second (the requests-per-minute window).</summary>
@@ -46,6 +49,12 @@ public sealed class LimiterRecord
 
     /// <summary>No grant before this moment: the upstream asked everyone to wait.</summary>
     [Id(12)] public DateTimeOffset? PausedUntil { get; set; }
+
+    /// <summary>Every lease that may be held, encoded by <see cref="LeaseTableCodec"/>; null in records written before it.</summary>
+    [Id(13)] public byte[]? LeaseTable { get; set; }
+
+    /// <summary>Every lease that may be held: <see cref="LeaseTable"/>, or <see cref="Leases"/> in a record written before it.</summary>
+    public List<PersistedLease> ReadLeases() => LeaseTable is { } table ? LeaseTableCodec.Decode(table) : Leases;
 }
 
 /// <summary>

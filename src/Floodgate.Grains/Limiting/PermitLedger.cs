@@ -404,6 +404,9 @@ internal sealed class PermitLedger(string name, TimeProvider time)
     /// <summary>The lease table as persisted.</summary>
     public List<PersistedLease> SnapshotLeases() => _leases.Values.Select(e => e.Persisted).ToList();
 
+    /// <summary>The lease table as stored (<see cref="LeaseTableCodec"/>): each lease's bytes are made once and then joined.</summary>
+    public byte[] EncodeLeases() => LeaseTableCodec.Join(_leases.Values.Select(e => e.Encoded).ToList());
+
     /// <summary>
     /// Stops granting for good and fails every waiter with <paramref name="reason"/>: another activation owns the limiter
     /// now, or this one is handing over to a successor. Renewals and releases still apply (they are handed over too).
@@ -682,9 +685,11 @@ internal sealed class PermitLedger(string name, TimeProvider time)
         return true;
     }
 
-    /// <summary>A lease in the table, with its persisted form made once (the table is written on every group commit).</summary>
+    /// <summary>A lease in the table, with its persisted form and bytes made once (the table is written on every group commit).</summary>
     private sealed class LeaseEntry(Lease lease, DateTimeOffset grantedAt, string? requestId)
     {
+        private byte[]? _encoded;
+
         public Lease Lease { get; } = lease;
 
         public DateTimeOffset GrantedAt { get; } = grantedAt;
@@ -692,6 +697,9 @@ internal sealed class PermitLedger(string name, TimeProvider time)
         public string? RequestId { get; } = requestId;
 
         public PersistedLease Persisted { get; } = new(lease.LeaseId, lease.Holder, lease.Weight, lease.Ttl, lease.ExpiresAt, grantedAt, requestId);
+
+        /// <summary>The lease's bytes in the stored table, made at the first write that includes it.</summary>
+        public byte[] Encoded => _encoded ??= LeaseTableCodec.Encode(Persisted);
     }
 
     private sealed class UsageTally
