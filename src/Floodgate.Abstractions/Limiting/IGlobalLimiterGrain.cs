@@ -44,6 +44,14 @@ public interface IGlobalLimiterGrain : IGrainWithStringKey
     Task<bool> ReleaseAsync(string leaseId);
 
     /// <summary>
+    /// Returns the permits of several leases in one call (a silo's items release theirs grouped), as
+    /// <see cref="ReleaseAsync"/> would one by one: unknown or already gone leases are skipped. An invalid id or more than
+    /// <see cref="Floodgate.Validation.LeaseIds.MaxPerRelease"/> ids reject the whole call, and nothing is released.
+    /// </summary>
+    [Alias("ReleaseMany")]
+    Task ReleaseManyAsync(IReadOnlyList<string> leaseIds);
+
+    /// <summary>
     /// Returns a lease's permits without an answer (an Orleans one-way call: the returned task completes once the message
     /// is handed to the transport). Best effort: a release lost on its way — the limiter's silo died or is stopping, the
     /// connection dropped, this activation was fenced — leaves the lease counted until its expiry, like the lease of a

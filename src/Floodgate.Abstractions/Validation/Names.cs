@@ -94,6 +94,9 @@ public static class RequestIds
 /// <summary>The rule for lease ids, everywhere (the limiter's, and the SDK's check before a release nobody answers).</summary>
 public static class LeaseIds
 {
+    /// <summary>Most lease ids one grouped release may carry (<see cref="Floodgate.Limiting.IGlobalLimiterGrain.ReleaseManyAsync"/>).</summary>
+    public const int MaxPerRelease = 10_000;
+
     /// <summary>Returns the problem with <paramref name="leaseId"/>, or null when it is valid.</summary>
     public static string? Check(string? leaseId) =>
         string.IsNullOrWhiteSpace(leaseId) || leaseId.Length > FloodgateDefaults.MaxNameLength
@@ -103,4 +106,23 @@ public static class LeaseIds
     /// <summary>Returns <paramref name="leaseId"/>, or throws <see cref="FloodgateValidationException"/> when it is invalid.</summary>
     public static string Require(string? leaseId) =>
         Check(leaseId) is { } problem ? throw new FloodgateValidationException(problem) : leaseId!;
+
+    /// <summary>
+    /// Returns <paramref name="leaseIds"/> for a grouped release, or throws <see cref="FloodgateValidationException"/> when the
+    /// list is missing, longer than <see cref="MaxPerRelease"/>, or holds an invalid id.
+    /// </summary>
+    public static IReadOnlyList<string> RequireAll(IReadOnlyList<string>? leaseIds)
+    {
+        if (leaseIds is null || leaseIds.Count > MaxPerRelease)
+        {
+            throw new FloodgateValidationException($"A list of at most {MaxPerRelease} lease ids is required.");
+        }
+
+        foreach (var leaseId in leaseIds)
+        {
+            Require(leaseId);
+        }
+
+        return leaseIds;
+    }
 }

@@ -14,6 +14,12 @@ internal sealed class LeaseSetPolicy
     public Func<IGrainFactory, string, IGlobalLimiterGrain> Limiter { get; init; } =
         static (grains, name) => grains.GetGrain<IGlobalLimiterGrain>(name);
 
+    /// <summary>One release call per lease: the default of <see cref="Release"/>.</summary>
+    public static readonly Func<IGlobalLimiterGrain, string, Task> ReleaseEach = static (limiter, leaseId) => limiter.ReleaseAsync(leaseId);
+
+    /// <summary>Sends the release of a lease (by id) to its limiter; silos pass one that groups their items' releases.</summary>
+    public Func<IGlobalLimiterGrain, string, Task> Release { get; init; } = ReleaseEach;
+
     /// <summary>Acquires one lease through cluster faults by request id and undoes an abandoned acquire.</summary>
     public required FailoverAcquire Acquire { get; init; }
 

@@ -19,6 +19,7 @@ public sealed class LimiterLease : IAsyncDisposable
     public static readonly TimeSpan ReleaseRetryLimit = TimeSpan.FromSeconds(15);
 
     private readonly IGlobalLimiterGrain _limiter;
+    private readonly Func<IGlobalLimiterGrain, string, Task> _release;
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stop = new();
     private readonly CancellationTokenSource _lost = new();
@@ -27,8 +28,15 @@ public sealed class LimiterLease : IAsyncDisposable
 
     /// <summary>Starts keeping <paramref name="lease"/> alive.</summary>
     public LimiterLease(IGlobalLimiterGrain limiter, Lease lease, TimeProvider time)
+        : this(limiter, lease, time, LeaseSetPolicy.ReleaseEach)
+    {
+    }
+
+    /// <summary>Starts keeping <paramref name="lease"/> alive; <paramref name="release"/> sends its release to the limiter.</summary>
+    internal LimiterLease(IGlobalLimiterGrain limiter, Lease lease, TimeProvider time, Func<IGlobalLimiterGrain, string, Task> release)
     {
         _limiter = limiter;
+        _release = release;
         _time = time;
         Lease = lease;
         _renewal = RenewLoopAsync(_stop.Token);
@@ -94,7 +102,7 @@ public sealed class LimiterLease : IAsyncDisposable
 
         var left = Lease.ExpiresAt - _time.GetUtcNow();
         // Not deliverable within that: the lease then ends by its TTL.
-        await ClusterFaults.RetryAsync(() => _limiter.ReleaseAsync(Lease.LeaseId), left < ReleaseRetryLimit ? left : ReleaseRetryLimit, _time);
+        await ClusterFaults.RetryAsync(() => _release(_limiter, Lease.LeaseId), left < ReleaseRetryLimit ? left : ReleaseRetryLimit, _time);
     }
 
     private async Task RenewLoopAsync(CancellationToken cancellationToken)

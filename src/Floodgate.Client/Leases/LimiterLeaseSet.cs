@@ -59,7 +59,7 @@ public sealed class LimiterLeaseSet : IAsyncDisposable
                     limiter,
                     new AcquireRequest(holder, 1, left > TimeSpan.Zero ? left : TimeSpan.Zero, ttl, request.Priority, null, request.Tokens),
                     cancellationToken);
-                held.Add(new LimiterLease(limiter, result.Lease ?? throw policy.NotGranted(name, result), time));
+                held.Add(new LimiterLease(limiter, result.Lease ?? throw policy.NotGranted(name, result), time, policy.Release));
             }
 
             for (var i = 0; i < held.Count; i++)

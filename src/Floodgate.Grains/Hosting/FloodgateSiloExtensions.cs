@@ -82,6 +82,7 @@ public static class FloodgateSiloExtensions
         services.TryAddSingleton<GrainReferences>();
         services.TryAddSingleton<LocalBreakerViews>();
         services.TryAddSingleton<OutcomeReports>();
+        services.TryAddSingleton<LeaseReleases>();
         services.AddOptions<DrainOptions>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, SiloDrain>();
         return services;

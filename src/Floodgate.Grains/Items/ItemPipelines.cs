@@ -36,7 +36,9 @@ internal sealed class ItemPipelines
     /// <param name="limiters">The limiters' options (the lease TTLs a limiter accepts).</param>
     /// <param name="time">The clock of every delay and timeout.</param>
     /// <param name="references">The silo's kept grain references (limiters are looked up per attempt); null: plain GetGrain.</param>
-    public ItemPipelines(IOptions<ItemProcessingOptions> options, IOptions<LimiterOptions> limiters, TimeProvider time, GrainReferences? references = null)
+    /// <param name="releases">The silo's grouped lease releases; null: one release call per lease.</param>
+    public ItemPipelines(
+        IOptions<ItemProcessingOptions> options, IOptions<LimiterOptions> limiters, TimeProvider time, GrainReferences? references = null, LeaseReleases? releases = null)
     {
         var o = options.Value;
         Options = o;
@@ -95,6 +97,7 @@ internal sealed class ItemPipelines
                 ? static (grains, name) => grains.GetGrain<IGlobalLimiterGrain>(name)
                 : (_, name) => references.Shared<IGlobalLimiterGrain>(name),
             Acquire = new FailoverAcquire(time, RetryAcquireAsync),
+            Release = releases is null ? LeaseSetPolicy.ReleaseEach : releases.ReleaseAsync,
             ConfirmRetry = (confirm, cancellationToken) => RunClusterCallAsync(ct => new ValueTask<bool>(confirm(ct)), cancellationToken).AsTask(),
             // Every lease must outlive the call it guards (renewals then keep it for longer calls).
             RequiredTtl = o.AttemptTimeout,

@@ -222,6 +222,18 @@ internal sealed partial class GlobalLimiterGrain(
         return Task.FromResult(Release(leaseId));
     }
 
+    public Task ReleaseManyAsync(IReadOnlyList<string> leaseIds)
+    {
+        LeaseIds.RequireAll(leaseIds);
+        ThrowIfMoved();
+        foreach (var leaseId in leaseIds)
+        {
+            Release(leaseId);
+        }
+
+        return Task.CompletedTask;
+    }
+
     public Task ReleaseOneWayAsync(string leaseId)
     {
         // Nobody hears an answer or an error. A fenced activation changes nothing: the owner counts the lease until its

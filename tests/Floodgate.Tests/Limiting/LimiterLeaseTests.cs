@@ -176,6 +176,8 @@ public sealed class LimiterLeaseTests
 
         public Task ReleaseOneWayAsync(string leaseId) => throw new NotSupportedException();
 
+        public Task ReleaseManyAsync(IReadOnlyList<string> leaseIds) => throw new NotSupportedException();
+
         public Task<LimiterConfiguration> ConfigureAsync(int maxConcurrency) => throw new NotSupportedException();
 
         public Task<AcquireResult> AcquireAsync(AcquireRequest request, CancellationToken cancellationToken = default) => throw new NotSupportedException();
