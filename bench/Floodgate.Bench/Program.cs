@@ -189,8 +189,9 @@ if (writeTo is not null)
           share of a group-committed write of the lease table to grain storage — in-memory here), against two plain
           grain calls of the same size to another grain.
         - *Batch*: items per second through batch → item → breaker → limiter → processor → batch, against the lease
-          round trips alone. Each item also activates (and later deactivates) its own item grain and makes four more
-          grain calls (start, breaker ask and report, outcome report); which of these dominates is not profiled yet.
+          round trips alone. Each item also costs its start message to its lane's item grain (32 lane activations per
+          batch) and its share of grouped outcome reports and grouped lease releases; breaker calls are skipped while
+          the silo's view of the circuit is closed.
         - Runs on a shared 2-core machine vary by about ±30 % between runs; compare ratios, and only large changes.
         """;
 

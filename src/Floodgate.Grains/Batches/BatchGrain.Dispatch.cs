@@ -10,7 +10,8 @@ internal sealed partial class BatchGrain
 {
     private readonly HashSet<int> _probing = [];
     private int _prefetchedChunk = -1;
-    private readonly IItemGrain?[] _lanes = new IItemGrain?[ItemLanes.Count];
+    private readonly LaneEpochs _laneEpochs = new();
+    private readonly Dictionary<(int Lane, int Epoch), IItemGrain> _laneGrains = [];
 
     /// <summary>Dispatches what the local limit, the items received and the durable reservation allow; asks for a write when one is due.</summary>
     private void Pump()
@@ -67,15 +68,21 @@ internal sealed partial class BatchGrain
         }
 
         using var traced = FloodgateTracing.Enter(_trace);
+        var epoch = _laneEpochs.Current(position);
         try
         {
-            await Item(position).StartAsync(work);
+            await Item(position, epoch).StartAsync(work);
         }
         catch (Exception ex)
         {
             if (ex is SiloStoppingException)
             {
+                // The lane's activation drains; it stays until its runs end. Its later starts go to a new activation.
                 LogStartRefused(BatchId, position);
+                if (_laneEpochs.Refused(position, epoch))
+                {
+                    RequestWrite();
+                }
             }
             else
             {
@@ -120,7 +127,7 @@ internal sealed partial class BatchGrain
 
         try
         {
-            var running = await Item(position).IsRunningAsync(position);
+            var running = await IsRunningAsync(position);
             if (_ledger is not { } ledger || _stopping.IsCancellationRequested)
             {
                 return;
@@ -152,7 +159,7 @@ internal sealed partial class BatchGrain
         try
         {
             // Not running: no outcome will come from the item, so the batch records it.
-            if (!await Item(position).CancelAsync(position) && _ledger is { } ledger)
+            if (!await CancelRunAsync(position) && _ledger is { } ledger)
             {
                 OnNotRunning(ledger, position, dispatchId: null);
             }
@@ -195,7 +202,41 @@ internal sealed partial class BatchGrain
         }
     }
 
-    /// <summary>The item grain of <paramref name="position"/>'s lane (references made once per lane).</summary>
-    private IItemGrain Item(int position) =>
-        _lanes[ItemLanes.Of(position)] ??= references.Get<IItemGrain>(ItemLanes.KeyOf(BatchId, position));
+    /// <summary>Whether <paramref name="position"/> runs under any epoch of its lane (usually one call: epoch 0).</summary>
+    private async Task<bool> IsRunningAsync(int position)
+    {
+        foreach (var epoch in _laneEpochs.Candidates(position))
+        {
+            if (await Item(position, epoch).IsRunningAsync(position))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Cancels <paramref name="position"/> under every epoch of its lane; true when a run was going on.</summary>
+    private async Task<bool> CancelRunAsync(int position)
+    {
+        var running = false;
+        foreach (var epoch in _laneEpochs.Candidates(position))
+        {
+            running |= await Item(position, epoch).CancelAsync(position);
+        }
+
+        return running;
+    }
+
+    /// <summary>The item grain of <paramref name="position"/>'s lane at <paramref name="epoch"/> (references made once per lane and epoch).</summary>
+    private IItemGrain Item(int position, int epoch)
+    {
+        var lane = (ItemLanes.Of(position), epoch);
+        if (!_laneGrains.TryGetValue(lane, out var grain))
+        {
+            _laneGrains[lane] = grain = references.Get<IItemGrain>(LaneEpochs.KeyOf(BatchId, position, epoch));
+        }
+
+        return grain;
+    }
 }

@@ -21,7 +21,7 @@ internal sealed partial class BatchGrain
     /// <summary>Something not yet in storage that a successor must know.</summary>
     private bool NeedsWrite =>
         _ledger is { } ledger && _outcomes is { } outcomes && !_fenced && !_finished && !_deleting && !_rebuilding
-        && (outcomes.HasUnwritten || ledger.RecordIsBehind || ledger.IsDurablyComplete || record.State.RetryPending);
+        && (outcomes.HasUnwritten || ledger.RecordIsBehind || ledger.IsDurablyComplete || record.State.RetryPending || _laneEpochs.Unwritten);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -171,6 +171,7 @@ internal sealed partial class BatchGrain
     {
         var ledger = BatchLedger.Resume(state.Checkpoint, state.ChunkSize, BaseReservation(state.Definition!), time);
         Attach(ledger);
+        _laneEpochs.Restore(state.LaneEpochs);
         _ledger = null;
         while (!ledger.Sealed && await _items!.ReadAsync(ledger.ReceivedChunks) is { } chunk)
         {
@@ -339,7 +340,7 @@ internal sealed partial class BatchGrain
             return false;
         }
 
-        if (ledger.RecordIsBehind || (ledger.IsDurablyComplete && !_finished) || record.State.RetryPending)
+        if (ledger.RecordIsBehind || (ledger.IsDurablyComplete && !_finished) || record.State.RetryPending || _laneEpochs.Unwritten)
         {
             succeeded &= await WriteRecordAsync();
         }
@@ -383,6 +384,7 @@ internal sealed partial class BatchGrain
         next.FinishedAt = finishedAt;
         next.RetryPending = false;
         next.LastReceivedAt = _lastReceivedAt;
+        next.LaneEpochs = _laneEpochs.Snapshot();
         record.State = next;
         try
         {
@@ -390,13 +392,20 @@ internal sealed partial class BatchGrain
         }
         catch (InconsistentStateException ex) when (!throwOnFailure)
         {
+            _laneEpochs.WriteFailed();
             Fence(ex);
             return false;
         }
         catch (Exception ex) when (!throwOnFailure && ex is not OperationCanceledException)
         {
+            _laneEpochs.WriteFailed();
             LogCheckpointFailed(ex, BatchId);
             return false;
+        }
+        catch
+        {
+            _laneEpochs.WriteFailed();
+            throw;
         }
 
         ledger.Written(checkpoint);

@@ -60,6 +60,9 @@ public sealed class BatchRecord
     /// <summary>When the last chunk of items arrived (a submission silent for too long is abandoned).</summary>
     [Id(17)] public DateTimeOffset LastReceivedAt { get; set; }
 
+    /// <summary>Each item lane's epoch (<see cref="LaneEpochs"/>); null while every lane is at epoch 0.</summary>
+    [Id(18)] public int[]? LaneEpochs { get; set; }
+
     /// <summary>Where a rebuilt ledger starts.</summary>
     internal LedgerCheckpoint Checkpoint => new(Received, Sealed, DurablePrefix, PrefixSucceeded, PrefixFailed, PrefixCancelled, DispatchReservation, CancelledFrom);
 

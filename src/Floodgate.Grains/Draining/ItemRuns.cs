@@ -2,7 +2,8 @@ namespace Floodgate.Grains.Draining;
 
 /// <summary>
 /// The item runs in progress in this silo, so that a stopping silo can let them finish (<see cref="SiloDrain"/>).
-/// Thread-safe: runs start and end on many activations at once.
+/// Thread-safe: runs start and end on many activations at once, so starts and ends only count (no lock); the lock guards
+/// the waiter of <see cref="WhenIdleAsync"/>.
 /// </summary>
 public sealed class ItemRuns
 {
@@ -23,11 +24,7 @@ public sealed class ItemRuns
     /// <summary>Counts a run until the returned handle is disposed (exactly once).</summary>
     public IDisposable Start()
     {
-        lock (_gate)
-        {
-            _running++;
-        }
-
+        Interlocked.Increment(ref _running);
         return new Run(this);
     }
 
@@ -36,7 +33,7 @@ public sealed class ItemRuns
     {
         lock (_gate)
         {
-            if (_running == 0)
+            if (Volatile.Read(ref _running) == 0)
             {
                 return Task.CompletedTask;
             }
@@ -48,14 +45,22 @@ public sealed class ItemRuns
 
     private void End()
     {
-        TaskCompletionSource? idle = null;
+        if (Interlocked.Decrement(ref _running) != 0)
+        {
+            return;
+        }
+
+        TaskCompletionSource? idle;
         lock (_gate)
         {
-            if (--_running == 0)
+            // A run may have started since: then its end completes the waiter.
+            if (Volatile.Read(ref _running) != 0)
             {
-                idle = _idle;
-                _idle = null;
+                return;
             }
+
+            idle = _idle;
+            _idle = null;
         }
 
         idle?.TrySetResult();

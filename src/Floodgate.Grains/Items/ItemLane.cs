@@ -43,6 +43,8 @@ internal sealed class ItemLane
     /// </summary>
     public bool Cancel(int position)
     {
+        // The lane keeps a cancel of a start still on its way: it must not go idle and forget it at once.
+        _busySinceLook = true;
         if (_runs.TryGetValue(position, out var run))
         {
             run.Cancel();

@@ -519,7 +519,9 @@ internal sealed partial class GlobalLimiterGrain(
         state.Epoch = _epoch;
         state.Active = !_finalWrite;
         state.LeaseTable = _ledger.EncodeLeases();
-        state.Leases = [];
+        // The hand-over write also carries the table as a list, which builds before the encoded table read: in a rolling
+        // deploy such a successor takes over every lease instead of seeing none.
+        state.Leases = _finalWrite ? _ledger.SnapshotLeases() : [];
         state.RateHistory = _ledger.Rate.Snapshot();
         state.TokensPerMinute = _limits.TokensPerMinute;
         state.TokenHistory = _ledger.Tokens.Snapshot();

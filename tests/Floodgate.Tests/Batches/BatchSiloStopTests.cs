@@ -33,6 +33,7 @@ public sealed class BatchSiloStopTests : IAsyncLifetime
         {
             ["Floodgate:Batches:InFlightCheckInterval"] = "00:00:01",
             ["Floodgate:Batches:MinWriteInterval"] = "00:00:00.020",
+            ["Floodgate:Batches:ChunkSize"] = "1",
             ["Floodgate:Items:AttemptTimeout"] = "00:00:30",
             ["Floodgate:Items:TotalTimeout"] = "00:01:00",
         }).Build();
@@ -105,6 +106,53 @@ public sealed class BatchSiloStopTests : IAsyncLifetime
         BatchProgress? final = null;
         await Eventually.TrueAsync(async () => (final = await batch.GetProgressAsync()).IsFinished, tolerateErrors: true);
         Assert.Equal((1, 0), (final!.Succeeded, final.Cancelled));
+        Assert.Equal(1, gate.Runs(0));
+    }
+
+    /// <summary>
+    /// A lane whose silo drains refuses new starts but keeps its activation until its own runs end: the lane's later
+    /// positions move to a new activation of the lane (next epoch) and finish while the held run still goes on.
+    /// </summary>
+    [Fact]
+    public async Task DrainOfALaneWithARunGoingOn_LaterPositionsOfTheLaneRunElsewhereMeanwhile()
+    {
+        var id = Unique.Name("drain-lane");
+        var gate = GateProcessor.For(id);
+        const int quick = 2 * ItemLanes.Count;
+
+        // Streamed in chunks of one item: position 0 (held) first, the rest once lane 0's silo drains.
+        var batch = _cluster.Client.GetGrain<IBatchGrain>(id);
+        var opened = await batch.OpenAsync(
+            new BatchDefinition { Processor = GateProcessor.ProcessorName, LocalLimit = 8, Limiter = Unique.Name("acct") }, "upload-1");
+        Assert.Equal(1, opened.ChunkSize);
+        await batch.AppendItemsAsync(opened.UploadId!, 0, ["""{"hold":true}"""], last: false);
+        await Eventually.TrueAsync(() => Task.FromResult(gate.Running == 1));
+
+        // The silo of lane 0 (running position 0) starts draining: it refuses new starts and keeps the held run.
+        var stats = await _cluster.Client.GetGrain<IManagementGrain>(0).GetDetailedGrainStatistics();
+        var siloOfLane = stats.Single(s => s.GrainId.ToString().EndsWith(ItemLanes.KeyOf(id, 0), StringComparison.Ordinal)).SiloAddress;
+        var silo = _cluster.Silos.Single(s => s.SiloAddress.Equals(siloOfLane));
+        silo.ServiceProvider.GetRequiredService<ItemRuns>().StopAccepting();
+        for (var chunk = 1; chunk <= quick; chunk++)
+        {
+            await batch.AppendItemsAsync(opened.UploadId!, chunk, ["{}"], last: chunk == quick);
+        }
+
+        BatchProgress? progress = null;
+        try
+        {
+            await Eventually.TrueAsync(async () => (progress = await batch.GetProgressAsync()).Succeeded == quick);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message} Seen: {progress}", ex);
+        }
+
+        Assert.Equal(1, gate.Running); // position 0 still held where it started
+        Assert.True(gate.Runs(ItemLanes.Count) == 1 && gate.Runs(2 * ItemLanes.Count) == 1);
+        gate.Open();
+        await Eventually.TrueAsync(async () => (progress = await batch.GetProgressAsync()).IsFinished);
+        Assert.Equal((quick + 1, 0, 0), (progress!.Succeeded, progress.Failed, progress.Cancelled));
         Assert.Equal(1, gate.Runs(0));
     }
 
