@@ -39,7 +39,10 @@ public sealed class LimiterLease : IAsyncDisposable
         _release = release;
         _time = time;
         Lease = lease;
-        _renewal = RenewLoopAsync(_stop.Token);
+        // Inside a grain the loop stays on the activation's scheduler (its renewals are grain calls). A caller's
+        // synchronization context (a UI thread, a single-threaded test context) is left out: a loop resuming there could
+        // wait behind a caller blocked on a synchronous acquire, and the release waits for the loop to end.
+        _renewal = SynchronizationContext.Current is null ? RenewLoopAsync(_stop.Token) : Task.Run(() => RenewLoopAsync(_stop.Token));
     }
 
     /// <summary>The lease as last granted or renewed.</summary>
