@@ -39,10 +39,32 @@ public sealed class LimiterLease : IAsyncDisposable
         _release = release;
         _time = time;
         Lease = lease;
-        // Inside a grain the loop stays on the activation's scheduler (its renewals are grain calls). A caller's
-        // synchronization context (a UI thread, a single-threaded test context) is left out: a loop resuming there could
-        // wait behind a caller blocked on a synchronous acquire, and the release waits for the loop to end.
-        _renewal = SynchronizationContext.Current is null ? RenewLoopAsync(_stop.Token) : Task.Run(() => RenewLoopAsync(_stop.Token));
+        _renewal = StartRenewal();
+    }
+
+    /// <summary>
+    /// Starts the renewal loop here (its first delay is set before this returns) but outside a caller's synchronization
+    /// context (a UI thread, a single-threaded test context): a loop resuming there could wait behind a caller blocked on a
+    /// synchronous acquire, and a release waits for the loop to end. Inside a grain the loop keeps the activation's
+    /// scheduler, which its renewals (grain calls) need.
+    /// </summary>
+    private Task StartRenewal()
+    {
+        var context = SynchronizationContext.Current;
+        if (context is null)
+        {
+            return RenewLoopAsync(_stop.Token);
+        }
+
+        SynchronizationContext.SetSynchronizationContext(null);
+        try
+        {
+            return RenewLoopAsync(_stop.Token);
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(context);
+        }
     }
 
     /// <summary>The lease as last granted or renewed.</summary>
