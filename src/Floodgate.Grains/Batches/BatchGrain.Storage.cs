@@ -384,7 +384,8 @@ internal sealed partial class BatchGrain
         next.FinishedAt = finishedAt;
         next.RetryPending = false;
         next.LastReceivedAt = _lastReceivedAt;
-        next.LaneEpochs = _laneEpochs.Snapshot();
+        var (epochs, epochsVersion) = _laneEpochs.Snapshot();
+        next.LaneEpochs = epochs;
         record.State = next;
         try
         {
@@ -392,23 +393,17 @@ internal sealed partial class BatchGrain
         }
         catch (InconsistentStateException ex) when (!throwOnFailure)
         {
-            _laneEpochs.WriteFailed();
             Fence(ex);
             return false;
         }
         catch (Exception ex) when (!throwOnFailure && ex is not OperationCanceledException)
         {
-            _laneEpochs.WriteFailed();
             LogCheckpointFailed(ex, BatchId);
             return false;
         }
-        catch
-        {
-            _laneEpochs.WriteFailed();
-            throw;
-        }
 
         ledger.Written(checkpoint);
+        _laneEpochs.Written(epochsVersion);
         if (finishedAt is not null && !_finished)
         {
             Finish(ledger);

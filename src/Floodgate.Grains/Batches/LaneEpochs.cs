@@ -13,9 +13,11 @@ namespace Floodgate.Grains.Batches;
 internal sealed class LaneEpochs
 {
     private readonly int[] _epochs = new int[ItemLanes.Count];
+    private int _version;
+    private int _writtenVersion;
 
-    /// <summary>An epoch moved since the last <see cref="Snapshot"/> that was written.</summary>
-    public bool Unwritten { get; private set; }
+    /// <summary>An epoch moved since the last <see cref="Snapshot"/> whose write succeeded.</summary>
+    public bool Unwritten => _version != _writtenVersion;
 
     /// <summary>The current epoch of <paramref name="position"/>'s lane (what a start uses).</summary>
     public int Current(int position) => _epochs[ItemLanes.Of(position)];
@@ -46,19 +48,15 @@ internal sealed class LaneEpochs
         }
 
         _epochs[lane]++;
-        Unwritten = true;
+        _version++;
         return true;
     }
 
-    /// <summary>The epochs to persist (null while every lane is at epoch 0), marking them written.</summary>
-    public int[]? Snapshot()
-    {
-        Unwritten = false;
-        return _epochs.Any(e => e != 0) ? (int[])_epochs.Clone() : null;
-    }
+    /// <summary>The epochs to persist (null while every lane is at epoch 0), and their version for <see cref="Written"/>.</summary>
+    public (int[]? Epochs, int Version) Snapshot() => (_epochs.Any(e => e != 0) ? (int[])_epochs.Clone() : null, _version);
 
-    /// <summary>A persisted write failed: the epochs still need one.</summary>
-    public void WriteFailed() => Unwritten = true;
+    /// <summary>The write of the <see cref="Snapshot"/> of <paramref name="version"/> succeeded.</summary>
+    public void Written(int version) => _writtenVersion = Math.Max(_writtenVersion, version);
 
     /// <summary>Takes the epochs an earlier activation persisted.</summary>
     public void Restore(int[]? epochs)

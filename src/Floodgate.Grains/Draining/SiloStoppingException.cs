@@ -1,8 +1,8 @@
 namespace Floodgate.Grains.Draining;
 
 /// <summary>
-/// An item was asked to start on a silo that is draining: it did not start, and its activation goes away so that the
-/// batch's next start places it on another silo.
+/// An item was asked to start on a silo that is draining: it did not start. Its lane's activation goes once its own runs
+/// have finished, and the batch starts the item again under the lane's next epoch, a new activation placed anew.
 /// </summary>
 [GenerateSerializer, Alias("Floodgate.SiloStoppingException")]
 public sealed class SiloStoppingException() : Exception("The item's silo is stopping; start it again.");

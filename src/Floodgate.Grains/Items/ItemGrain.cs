@@ -69,8 +69,8 @@ internal sealed partial class ItemGrain(
 
         if (!runs.Accepting)
         {
-            // This silo drains: the batch starts the item again, and once this activation is gone it lands elsewhere. The
-            // lane goes as soon as its runs have finished (the drain lets them).
+            // This silo drains: the batch starts the item again under the lane's next epoch (a new activation, placed
+            // anew). This one goes as soon as its runs have finished (the drain lets them).
             _retiring = true;
             RetireWhenEmpty();
             throw new SiloStoppingException();

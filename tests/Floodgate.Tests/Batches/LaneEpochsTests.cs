@@ -42,11 +42,12 @@ public sealed class LaneEpochsTests
     public void Snapshot_NullUntilALaneMoves_ThenRestoresIntoASuccessor()
     {
         var epochs = new LaneEpochs();
-        Assert.Null(epochs.Snapshot());
+        Assert.Null(epochs.Snapshot().Epochs);
         epochs.Refused(3, 0);
         epochs.Refused(3, 1);
 
-        var stored = epochs.Snapshot();
+        var (stored, version) = epochs.Snapshot();
+        epochs.Written(version);
         var successor = new LaneEpochs();
         successor.Restore(stored);
 
@@ -57,13 +58,25 @@ public sealed class LaneEpochsTests
     }
 
     [Fact]
-    public void WriteFailed_KeepsTheEpochsUnwritten()
+    public void Unwritten_UntilTheWriteOfASnapshotSucceeds()
     {
         var epochs = new LaneEpochs();
         epochs.Refused(3, 0);
-        epochs.Snapshot();
 
-        epochs.WriteFailed();
+        epochs.Snapshot(); // its write failed: nothing said Written
+
+        Assert.True(epochs.Unwritten);
+    }
+
+    [Fact]
+    public void Written_OfASnapshotTakenBeforeALaterMove_LeavesThatMoveUnwritten()
+    {
+        var epochs = new LaneEpochs();
+        epochs.Refused(3, 0);
+        var (_, version) = epochs.Snapshot();
+        epochs.Refused(4, 0); // while the write was in flight
+
+        epochs.Written(version);
 
         Assert.True(epochs.Unwritten);
     }
