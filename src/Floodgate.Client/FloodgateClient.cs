@@ -3,6 +3,7 @@ using Floodgate.Breakers;
 using Floodgate.Catalog;
 using Floodgate.Client.Batches;
 using Floodgate.Client.Leases;
+using Floodgate.Client.References;
 using Floodgate.Limiting;
 using Floodgate.Validation;
 using Microsoft.Extensions.Options;
@@ -13,6 +14,7 @@ namespace Floodgate.Client;
 public sealed class FloodgateClient : IFloodgateClient
 {
     private readonly IGrainFactory _grains;
+    private readonly GrainReferences _references;
     private readonly FloodgateClientOptions _options;
     private readonly TimeProvider _time;
     private readonly FailoverAcquire _acquire;
@@ -23,6 +25,7 @@ public sealed class FloodgateClient : IFloodgateClient
     public FloodgateClient(IGrainFactory grains, IOptions<FloodgateClientOptions> options, TimeProvider? time = null)
     {
         _grains = grains;
+        _references = new GrainReferences(grains);
         _options = options.Value;
         _time = time ?? TimeProvider.System;
         var errors = _options.Validate();
@@ -32,7 +35,7 @@ public sealed class FloodgateClient : IFloodgateClient
         }
 
         _acquire = new FailoverAcquire(_time, _options.FailoverRetryTimeout);
-        _leaseSets = new LeaseSetPolicy { Acquire = _acquire };
+        _leaseSets = new LeaseSetPolicy { Acquire = _acquire, Limiter = (_, name) => _references.Shared<IGlobalLimiterGrain>(name) };
         _batchRetry = new ClusterCallRetry(_time, _options.FailoverRetryTimeout);
     }
 
@@ -74,7 +77,7 @@ public sealed class FloodgateClient : IFloodgateClient
             throw new FloodgateValidationException(errors);
         }
 
-        var page = await _grains.GetGrain<IBatchIndexGrain>(IBatchIndexGrain.Key).ListAsync(query).WaitAsync(cancellationToken);
+        var page = await _references.Shared<IBatchIndexGrain>(IBatchIndexGrain.Key).ListAsync(query).WaitAsync(cancellationToken);
 
         // The list holds each batch as of its last change of state; an unfinished one is asked for its counts now.
         var fresh = await Task.WhenAll(page.Batches.Select(async summary =>
@@ -86,7 +89,7 @@ public sealed class FloodgateClient : IFloodgateClient
 
             try
             {
-                return (await _grains.GetGrain<IBatchGrain>(summary.BatchId).GetProgressAsync().WaitAsync(cancellationToken)).ToSummary();
+                return (await _references.Get<IBatchGrain>(summary.BatchId).GetProgressAsync().WaitAsync(cancellationToken)).ToSummary();
             }
             catch (FloodgateNotFoundException)
             {
@@ -100,7 +103,7 @@ public sealed class FloodgateClient : IFloodgateClient
         BatchDefinition definition, IAsyncEnumerable<string> items, int? expectedItems, bool itemsValidated, string? batchId, CancellationToken cancellationToken)
     {
         var id = batchId ?? BatchIds.New(definition.IdempotencyKey);
-        var upload = new BatchUpload(_grains.GetGrain<IBatchGrain>(id), _batchRetry);
+        var upload = new BatchUpload(_references.Get<IBatchGrain>(id), _batchRetry);
         var progress = await upload.SendAsync(definition, items, expectedItems, itemsValidated, cancellationToken);
         return new BatchHandle(id, _grains, _options, _time, progress);
     }
@@ -120,7 +123,7 @@ public sealed class FloodgateClient : IFloodgateClient
             throw new FloodgateValidationException($"Wait timeout must not be negative (got {wait}).");
         }
 
-        var grain = _grains.GetGrain<IGlobalLimiterGrain>(limiter);
+        var grain = _references.Shared<IGlobalLimiterGrain>(limiter);
         var result = await _acquire.AcquireAsync(grain, new AcquireRequest(_options.ClientId, weight, wait, _options.LeaseTtl), cancellationToken);
         return result.Lease is { } lease
             ? new LimiterLease(grain, lease, _time)
@@ -201,17 +204,17 @@ public sealed class FloodgateClient : IFloodgateClient
     }
 
     private IGlobalLimiterGrain Limiter(string limiter) =>
-        _grains.GetGrain<IGlobalLimiterGrain>(Names.RequireUnreserved("Limiter name", limiter));
+        _references.Shared<IGlobalLimiterGrain>(Names.RequireUnreserved("Limiter name", limiter));
 
     /// <inheritdoc />
     public Task<CircuitStatus> GetBreakerStatusAsync(string breaker, CancellationToken cancellationToken = default) =>
-        _grains.GetGrain<ICircuitBreakerGrain>(Names.RequireUnreserved("Breaker name", breaker)).GetStatusAsync().WaitAsync(cancellationToken);
+        _references.Shared<ICircuitBreakerGrain>(Names.RequireUnreserved("Breaker name", breaker)).GetStatusAsync().WaitAsync(cancellationToken);
 
     /// <inheritdoc />
     public Task<IReadOnlyList<string>> ListLimitersAsync(CancellationToken cancellationToken = default) =>
-        _grains.GetGrain<ICatalogGrain>(CatalogKeys.Limiters).ListAsync().WaitAsync(cancellationToken);
+        _references.Shared<ICatalogGrain>(CatalogKeys.Limiters).ListAsync().WaitAsync(cancellationToken);
 
     /// <inheritdoc />
     public Task<IReadOnlyList<string>> ListBreakersAsync(CancellationToken cancellationToken = default) =>
-        _grains.GetGrain<ICatalogGrain>(CatalogKeys.Breakers).ListAsync().WaitAsync(cancellationToken);
+        _references.Shared<ICatalogGrain>(CatalogKeys.Breakers).ListAsync().WaitAsync(cancellationToken);
 }

@@ -1,10 +1,10 @@
 using Floodgate.Batches;
+using Floodgate.Client.References;
 using Floodgate.Grains.Batches.Chunks;
 using Floodgate.Grains.Batches.Index;
-using Floodgate.Grains.Processors;
-using Floodgate.Grains.References;
-using Floodgate.Grains.Telemetry;
 using Floodgate.Grains.Items;
+using Floodgate.Grains.Processors;
+using Floodgate.Grains.Telemetry;
 using Floodgate.Limiting;
 using Floodgate.Validation;
 using Microsoft.Extensions.Logging;

@@ -1,11 +1,11 @@
+using Floodgate.Client.References;
 using Floodgate.Grains.Batches;
 using Floodgate.Grains.Breakers;
+using Floodgate.Grains.Caching;
 using Floodgate.Grains.Draining;
 using Floodgate.Grains.Items;
 using Floodgate.Grains.Limiting;
 using Floodgate.Grains.Processors;
-using Floodgate.Grains.References;
-using Floodgate.Grains.Caching;
 using Floodgate.Grains.Processors.Http;
 using Floodgate.Grains.Processors.OpenAi;
 using Floodgate.Grains.Processors.OpenAiChat;

@@ -1,7 +1,7 @@
 using Floodgate.Client.Leases;
+using Floodgate.Client.References;
 using Floodgate.Grains.Limiting;
 using Floodgate.Grains.Processors;
-using Floodgate.Grains.References;
 using Floodgate.Limiting;
 using Microsoft.Extensions.Options;
 using Polly;

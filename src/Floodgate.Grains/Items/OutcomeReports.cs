@@ -1,3 +1,4 @@
+using Floodgate.Client.References;
 using Floodgate.Grains.Batches;
 using Floodgate.Grains.References;
 

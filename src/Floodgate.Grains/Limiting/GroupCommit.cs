@@ -6,6 +6,8 @@ namespace Floodgate.Grains.Limiting;
 /// the caller changed before calling is durable. Not thread-safe: used from one grain activation's turns.
 /// <para>A write starts after the work already queued on the caller's scheduler (one yield): in a grain, the requests
 /// that arrived in the same moment join it, so a burst of grants shares one write instead of the first going alone.</para>
+/// <para>The callers of a write resume inline when it ends (on the activation's scheduler, which allows that), before the
+/// next write starts: a grant is answered without one more trip through the activation's queue.</para>
 /// </summary>
 internal sealed class GroupCommit(Func<Task> write)
 {
@@ -21,7 +23,7 @@ internal sealed class GroupCommit(Func<Task> write)
     /// <summary>Completes when a write that started after this call has finished; faults with that write's error.</summary>
     public Task FlushAsync()
     {
-        _next ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _next ??= new TaskCompletionSource();
         var flushed = _next.Task;
         if (!_writing)
         {
@@ -41,14 +43,24 @@ internal sealed class GroupCommit(Func<Task> write)
             {
                 _next = null;
                 Writes++;
+                Exception? failure = null;
                 try
                 {
                     await write();
-                    group.TrySetResult();
                 }
                 catch (Exception ex)
                 {
-                    group.TrySetException(ex);
+                    failure = ex;
+                }
+
+                // Outside the try: the callers' continuations may run right here.
+                if (failure is null)
+                {
+                    group.TrySetResult();
+                }
+                else
+                {
+                    group.TrySetException(failure);
                 }
             }
         }
