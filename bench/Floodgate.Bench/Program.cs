@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Floodgate.Batches;
 using Floodgate.Breakers;
+using Floodgate.Grains.Items;
 using Floodgate.Grains.Limiting;
 using Floodgate.Limiting;
 
@@ -189,7 +190,7 @@ if (writeTo is not null)
           share of a group-committed write of the lease table to grain storage — in-memory here), against two plain
           grain calls of the same size to another grain.
         - *Batch*: items per second through batch → item → breaker → limiter → processor → batch, against the lease
-          round trips alone. Each item also costs its start message to its lane's item grain (32 lane activations per
+          round trips alone. Each item also costs its start message to its lane's item grain ({ItemLanes.Count} lane activations per
           batch) and its share of grouped outcome reports and grouped lease releases; breaker calls are skipped while
           the silo's view of the circuit is closed.
         - Runs on a shared 2-core machine vary by about ±30 % between runs; compare ratios, and only large changes.

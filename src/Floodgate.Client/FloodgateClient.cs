@@ -111,7 +111,7 @@ public sealed class FloodgateClient : IFloodgateClient
     /// <inheritdoc />
     public async Task<LimiterLease> AcquireAsync(string limiter, int weight = 1, TimeSpan? waitTimeout = null, CancellationToken cancellationToken = default)
     {
-        Names.RequireUnreserved("Limiter name", limiter);
+        var grain = Limiter(limiter);
         if (weight < 1)
         {
             throw new FloodgateValidationException($"Weight must be at least 1 (got {weight}).");
@@ -123,7 +123,6 @@ public sealed class FloodgateClient : IFloodgateClient
             throw new FloodgateValidationException($"Wait timeout must not be negative (got {wait}).");
         }
 
-        var grain = _references.Shared<IGlobalLimiterGrain>(limiter);
         var result = await _acquire.AcquireAsync(grain, new AcquireRequest(_options.ClientId, weight, wait, _options.LeaseTtl), cancellationToken);
         return result.Lease is { } lease
             ? new LimiterLease(grain, lease, _time)
@@ -180,7 +179,7 @@ public sealed class FloodgateClient : IFloodgateClient
     /// <inheritdoc />
     public System.Threading.RateLimiting.RateLimiter GetRateLimiter(string limiter, RateLimiting.FloodgateRateLimiterOptions? options = null)
     {
-        Names.RequireUnreserved("Limiter name", limiter);
+        var grain = Limiter(limiter);
         var o = options ?? new RateLimiting.FloodgateRateLimiterOptions();
         var errors = o.Validate();
         if (errors.Count > 0)
@@ -188,7 +187,7 @@ public sealed class FloodgateClient : IFloodgateClient
             throw new FloodgateValidationException(errors);
         }
 
-        return new RateLimiting.FloodgateRateLimiter(Limiter(limiter), limiter, o, _options.ClientId, _options.LeaseTtl, _time);
+        return new RateLimiting.FloodgateRateLimiter(grain, limiter, o, _options.ClientId, _options.LeaseTtl, _time);
     }
 
     /// <inheritdoc />

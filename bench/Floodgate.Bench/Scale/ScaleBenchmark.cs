@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Floodgate.Grains.Items;
 using Floodgate.ProcessCluster.Cluster;
 using Floodgate.ProcessCluster.Processes;
 using Floodgate.ProcessCluster.Redis;
@@ -165,7 +166,7 @@ internal static class ScaleBenchmark
         }
 
         text.AppendLine("- Wall time runs from the first byte of the submission to the batch's durable finish (dispatch starts while items still arrive).")
-            .AppendLine("- A batch's items run in 32 item-lane activations, so neither activations nor the grain directory grow with the batch's size.");
+            .AppendLine(CultureInfo.InvariantCulture, $"- A batch's items run in {ItemLanes.Count} item-lane activations, so neither activations nor the grain directory grow with the batch's size.");
         return text.ToString();
     }
 

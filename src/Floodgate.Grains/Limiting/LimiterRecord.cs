@@ -30,8 +30,9 @@ public sealed class LimiterRecord
     [Id(5)] public long Epoch { get; set; }
 
     /// <summary>
-    /// Every lease that may be held, as records written before the lease table was stored encoded (read, never written
-    /// any more: <see cref="LeaseTable"/> holds the table).
+    /// Every lease that may be held, as records written before the lease table was stored encoded. Read from such records;
+    /// written only by the hand-over write (empty otherwise), for a successor of an older build, which reads this list and
+    /// not <see cref="LeaseTable"/>.
     /// </summary>
     [Id(7)] public List<PersistedLease> Leases { get; set; } = [];
 
